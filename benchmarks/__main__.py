@@ -8,7 +8,9 @@ from pathlib import Path
 
 def main(names: list[str]) -> int:
     here = Path(__file__).parent
-    found = sorted(m.name for m in pkgutil.iter_modules([str(here)]) if m.name.startswith("bench_"))
+    found = sorted(
+        m.name for m in pkgutil.iter_modules([str(here)]) if m.name.startswith("bench_")
+    )
     chosen = [f"bench_{n}" for n in names] if names else found
     unknown = sorted(set(chosen) - set(found))
     if unknown:
