@@ -62,15 +62,14 @@ def test_errors_pickle_with_message_and_fields(cls, dumps):
     assert back.args == err.args
 
 
-def _raise(cls):
-    raise cls("raised in a worker", column="x", value=3, expected="< 2")
-
-
 @pytest.mark.parametrize("cls", [DataError, IntegrityError, NotFoundError])
 def test_errors_cross_a_joblib_worker_process(cls):
     """A real worker process raises; the parent catches the same type with the same text."""
+    # exec and the error class pickle by reference, so the worker needs no test module.
+    code = "raise cls('raised in a worker', column='x', value=3, expected='< 2')"
+    jobs = (joblib.delayed(exec)(code, {"cls": cls}) for _ in range(2))
     with pytest.raises(cls, match="raised in a worker") as info:
-        joblib.Parallel(n_jobs=2, backend="loky")(joblib.delayed(_raise)(cls) for _ in range(2))
+        joblib.Parallel(n_jobs=2, backend="loky")(jobs)
     assert info.value.column == "x"
 
 
