@@ -59,7 +59,8 @@ class StatResult:
         """Return a tidy frame, one row per column."""
         import pandas as pd
 
-        return pd.DataFrame(self._records())
+        frame: pd.DataFrame = pd.DataFrame(self._records())
+        return frame
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict: ``{"test": name, "columns": [{...}, ...]}`` (NaN as None)."""
