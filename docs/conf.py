@@ -35,6 +35,9 @@ autodoc_typehints_format = "short"
 # their inventories can be fetched, so the mapping stays empty.
 intersphinx_mapping: dict[str, tuple[str, str | None]] = {}
 
+# Docstring examples run under pytest --doctest-modules; Sphinx tests the
+# {doctest} blocks of the guide pages only.
+doctest_test_doctest_blocks = ""
 doctest_global_setup = "import numpy as np\nimport pandas as pd"
 
 html_theme = "furo"

@@ -1,0 +1,341 @@
+"""Reference profiles (what a detector learns at fit) and mergeable batch profiles.
+
+A :class:`ReferenceProfile` holds everything the drift tests need from the
+reference data: each numeric column sorted once, its bin edges and bin counts,
+its spread; each categorical column's categories and counts; missing counts.
+It saves to a single ``.npz`` file (arrays plus a JSON header, no pickle), so a
+serving app loads precomputed reference statistics at start-up in
+milliseconds and never needs the reference data itself.
+
+A :class:`BatchProfile` summarises current data against a reference profile in
+constant memory: counts on a fine grid of reference quantiles, categorical
+counts and missing counts. Profiles of chunks ``merge`` into the profile of
+their union, exactly, so a stream (a monitor) or partitions (Dask) are
+summarised piecewise and tested once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from mlkit.drift._binned import bin_counts
+from mlkit.drift._common import SortedColumns
+from mlkit.errors import ConfigurationError, DataError
+
+__all__ = ["BatchProfile", "BinSpec", "ReferenceProfile"]
+
+FORMAT_VERSION = 1
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+
+@attrs.frozen(eq=False, repr=False)
+class ReferenceProfile:
+    """What a drift detector learned from the reference data.
+
+    Build one with :meth:`mlkit.drift.DriftDetector.fit` (``detector.profile_``)
+    and reuse it with :meth:`DriftDetector.from_profile`, or save and load it.
+
+    Attributes
+    ----------
+    columns
+        Every reference column, in order.
+    kinds
+        Per column: ``"numeric"``, ``"categorical"`` or ``"unsupported"``.
+    reasons
+        Why a column is unsupported, by column name.
+    n_rows
+        Rows in the reference.
+    numeric
+        Names of the numeric columns, in the order of the arrays below.
+    sorted
+        ``(n_numeric, n_rows)`` reference values per numeric column, sorted, NaN last.
+    edges
+        ``(n_numeric, bins + 1)`` bin edges for PSI and the other binned statistics.
+    grid
+        ``(n_numeric, grid_size + 1)`` fine quantile edges: :class:`BatchProfile`
+        counts current values on them to bound the KS statistic.
+    std
+        ``(n_numeric,)`` reference standard deviation (``ddof=0``).
+    categorical
+        Names of the categorical columns.
+    categories
+        Per categorical column, its reference categories in order of first appearance.
+    category_counts
+        ``(n_categorical, max_categories + 1)`` reference counts; the last slot
+        counts unseen categories (always 0 for the reference).
+    missing
+        Missing values per column, by name.
+    """
+
+    columns: tuple[str, ...]
+    kinds: tuple[str, ...]
+    reasons: Mapping[str, str]
+    n_rows: int
+    numeric: tuple[str, ...]
+    sorted: SortedColumns
+    edges: FloatArray
+    grid: FloatArray
+    std: FloatArray
+    categorical: tuple[str, ...]
+    categories: tuple[tuple[Any, ...], ...]
+    category_counts: IntArray
+    missing: Mapping[str, int]
+    bins: int
+    binning: str
+
+    @property
+    def fingerprint(self) -> str:
+        """A short content hash: batch profiles only merge within one fingerprint."""
+        digest = hashlib.blake2b(digest_size=12)
+        digest.update(json.dumps(self._header(), sort_keys=True, default=str).encode())
+        digest.update(np.ascontiguousarray(self.grid).tobytes())
+        digest.update(np.ascontiguousarray(self.edges).tobytes())
+        return digest.hexdigest()
+
+    def _header(self) -> dict[str, Any]:
+        return {
+            "format": "mlkit.drift.ReferenceProfile",
+            "version": FORMAT_VERSION,
+            "columns": list(self.columns),
+            "kinds": list(self.kinds),
+            "reasons": dict(self.reasons),
+            "n_rows": self.n_rows,
+            "numeric": list(self.numeric),
+            "categorical": list(self.categorical),
+            "categories": [list(c) for c in self.categories],
+            "missing": {k: int(v) for k, v in self.missing.items()},
+            "bins": self.bins,
+            "binning": self.binning,
+        }
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the profile to one ``.npz`` file, atomically, without pickle.
+
+        Categories must be JSON values (str, int, float, bool); anything else
+        raises :class:`~mlkit.errors.ConfigurationError` before anything is
+        written.
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+        """
+        target = Path(path)
+        header = self._header()
+        for name, cats in zip(self.categorical, self.categories, strict=True):
+            for value in cats:
+                if not isinstance(value, str | int | float | bool) or isinstance(
+                    value, np.generic
+                ):
+                    raise ConfigurationError(
+                        f"cannot save category {value!r} of column {name!r}: only str, int, "
+                        f"float and bool categories can be saved, got {type(value).__name__}",
+                        column=name,
+                        value=value,
+                        expected="a str, int, float or bool category",
+                    )
+        meta = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
+        arrays = {
+            "meta": meta,
+            "sorted": self.sorted.values,
+            "n_valid": self.sorted.n_valid,
+            "edges": self.edges,
+            "grid": self.grid,
+            "std": self.std,
+            "category_counts": self.category_counts,
+        }
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, **arrays)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return target
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> ReferenceProfile:
+        """Read a profile written by :meth:`save` (no pickle is ever loaded)."""
+        with np.load(Path(path), allow_pickle=False) as data:
+            header = json.loads(bytes(data["meta"]).decode("utf-8"))
+            if header.get("format") != "mlkit.drift.ReferenceProfile":
+                raise DataError(
+                    f"{os.fspath(path)!r} is not an mlkit reference profile",
+                    value=header.get("format"),
+                    expected="mlkit.drift.ReferenceProfile",
+                )
+            if header.get("version") != FORMAT_VERSION:
+                raise DataError(
+                    f"reference profile format version {header.get('version')!r} is not "
+                    f"supported by this mlkit (reads version {FORMAT_VERSION})",
+                    value=header.get("version"),
+                    expected=str(FORMAT_VERSION),
+                )
+            arrays = {key: data[key] for key in data.files if key != "meta"}
+        return cls(
+            columns=tuple(header["columns"]),
+            kinds=tuple(header["kinds"]),
+            reasons=dict(header["reasons"]),
+            n_rows=int(header["n_rows"]),
+            numeric=tuple(header["numeric"]),
+            sorted=SortedColumns(arrays["sorted"], arrays["n_valid"].astype(np.int64)),
+            edges=arrays["edges"],
+            grid=arrays["grid"],
+            std=arrays["std"],
+            categorical=tuple(header["categorical"]),
+            categories=tuple(tuple(c) for c in header["categories"]),
+            category_counts=arrays["category_counts"].astype(np.int64),
+            missing={k: int(v) for k, v in header["missing"].items()},
+            bins=int(header["bins"]),
+            binning=str(header["binning"]),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"ReferenceProfile({self.n_rows} rows, {len(self.numeric)} numeric, "
+            f"{len(self.categorical)} categorical, {len(self.reasons)} unsupported columns)"
+        )
+
+
+@attrs.frozen(eq=False)
+class BinSpec:
+    """The part of a :class:`ReferenceProfile` a :class:`BatchProfile` counts with.
+
+    Small (edges and categories, no reference values), so batch profiles
+    pickle cheaply between processes.
+    """
+
+    fingerprint: str
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+    edges: FloatArray
+    grid: FloatArray
+    categories: tuple[tuple[Any, ...], ...]
+
+    @classmethod
+    def of(cls, reference: ReferenceProfile) -> BinSpec:
+        """The counting spec of ``reference``."""
+        return cls(
+            fingerprint=reference.fingerprint,
+            numeric=reference.numeric,
+            categorical=reference.categorical,
+            edges=reference.edges,
+            grid=reference.grid,
+            categories=reference.categories,
+        )
+
+
+@attrs.define(eq=False, repr=False)
+class BatchProfile:
+    """A mergeable summary of current data against one :class:`ReferenceProfile`.
+
+    Create one with :meth:`mlkit.drift.DriftDetector.profile`, feed it with
+    :meth:`update`, combine partial profiles with :meth:`merge`, and test it
+    with :meth:`mlkit.drift.DriftDetector.test_profile`. Memory is constant:
+    ``n_numeric x (grid_size + bins)`` and ``n_categorical x categories``
+    counters, whatever the number of rows seen.
+
+    From a profile, PSI, Jensen-Shannon, Hellinger, chi-square, TVD and the
+    missing-rate test are exact: they only need counts on the reference bins.
+    KS is bounded: the statistic on the grid of reference quantiles,
+    ``D_grid``, satisfies ``D_grid <= D <= D_grid + w``, where ``w`` is the
+    largest share of either sample in one grid cell (about ``1 / grid_size``
+    for the reference). The report's KS ``statistic`` is ``D_grid`` and its
+    p-value is computed from it, so it errs towards not flagging; the row's
+    ``note`` says so. Wasserstein and Cramér-von Mises need the raw values and
+    are reported untestable from profiles.
+    """
+
+    spec: BinSpec
+    grid_counts: IntArray
+    bin_counts: IntArray
+    category_counts: IntArray
+    missing_numeric: IntArray
+    missing_categorical: IntArray
+    n_rows: int = 0
+
+    @classmethod
+    def empty(cls, spec: BinSpec) -> BatchProfile:
+        """A profile of no rows."""
+        k_num, k_cat = len(spec.numeric), len(spec.categorical)
+        width = max((len(c) for c in spec.categories), default=0) + 1
+        return cls(
+            spec=spec,
+            grid_counts=np.zeros((k_num, spec.grid.shape[1] - 1), dtype=np.int64),
+            bin_counts=np.zeros((k_num, spec.edges.shape[1] - 1), dtype=np.int64),
+            category_counts=np.zeros((k_cat, width), dtype=np.int64),
+            missing_numeric=np.zeros(k_num, dtype=np.int64),
+            missing_categorical=np.zeros(k_cat, dtype=np.int64),
+        )
+
+    @property
+    def fingerprint(self) -> str:
+        """The fingerprint of the reference profile this profile counts against."""
+        return self.spec.fingerprint
+
+    def update(self, chunk: Any) -> BatchProfile:
+        """Add the rows of ``chunk`` (a DataFrame) in place and return ``self``.
+
+        Columns the reference lacks are ignored; reference columns that
+        ``chunk`` lacks count as missing.
+        """
+        from mlkit.drift._encode import CategoryEncoder, as_frame, numeric_matrix, with_columns
+
+        frame = as_frame(chunk, name="chunk")
+        spec = self.spec
+        values, _ = numeric_matrix(with_columns(frame, spec.numeric), spec.numeric)
+        encoder = CategoryEncoder(spec.categories)
+        codes = encoder.codes(with_columns(frame, spec.categorical), spec.categorical)
+        cat_counts, cat_missing = encoder.counts(codes)
+        self.grid_counts += bin_counts(values, spec.grid)
+        self.bin_counts += bin_counts(values, spec.edges)
+        self.category_counts += cat_counts
+        self.missing_numeric += np.isnan(values).sum(axis=0).astype(np.int64)
+        self.missing_categorical += cat_missing
+        self.n_rows += len(frame)
+        return self
+
+    def merge(self, other: BatchProfile) -> BatchProfile:
+        """Return the profile of both batches together (neither is changed)."""
+        if other.fingerprint != self.fingerprint:
+            raise ConfigurationError(
+                "cannot merge batch profiles built against different reference profiles "
+                f"({self.fingerprint} vs {other.fingerprint})",
+                value=other.fingerprint,
+                expected=self.fingerprint,
+            )
+        return BatchProfile(
+            spec=self.spec,
+            grid_counts=self.grid_counts + other.grid_counts,
+            bin_counts=self.bin_counts + other.bin_counts,
+            category_counts=self.category_counts + other.category_counts,
+            missing_numeric=self.missing_numeric + other.missing_numeric,
+            missing_categorical=self.missing_categorical + other.missing_categorical,
+            n_rows=self.n_rows + other.n_rows,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"BatchProfile({self.n_rows} rows, {len(self.spec.numeric)} numeric, "
+            f"{len(self.spec.categorical)} categorical)"
+        )
+
+
+def json_safe_categories(values: Sequence[Any]) -> tuple[Any, ...]:
+    """Categories as plain Python values (numpy scalars unwrapped)."""
+    return tuple(v.item() if isinstance(v, np.generic) else v for v in values)
