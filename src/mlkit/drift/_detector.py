@@ -381,7 +381,8 @@ class DriftDetector:
             raise DataError("current has no rows", value=0, expected="at least 1 row")
         batch = self._encode(frame, np.zeros(len(frame), dtype=np.int64), 1)
         rows = self._evaluate(batch)
-        extra = tuple(c for c in frame.columns if c not in profile.columns)
+        known = set(profile.columns)
+        extra = tuple(c for c in frame.columns if c not in known)
         return self._report(rows, extra)
 
     def test_chunks(
@@ -546,7 +547,17 @@ class DriftDetector:
             stacked = np.full((width, n_groups, k_num), np.nan)
             stacked[slot, groups[order]] = values[order]
             stacked = stacked.reshape(width, n_groups * k_num)
-        num_sorted = sort_columns(stacked)
+        padding = width - np.repeat(counts, k_num)
+        num_tests = self._tests_by_kind()[NUMERIC]
+        num_sorted: SortedColumns | None = None
+        num_bins: IntArray | None = None
+        if any(t in num_tests for t in ("ks", "cvm", "wasserstein")):
+            num_sorted = sort_columns(stacked)
+            num_missing = num_sorted.n_missing - padding
+        else:  # binned tests only: counting beats sorting
+            edges = profile.edges[np.tile(np.arange(k_num), n_groups)]
+            num_bins = bin_counts(stacked, edges)
+            num_missing = np.isnan(stacked).sum(axis=0) - padding
         codes = self._encoder.codes(with_columns(frame, profile.categorical), profile.categorical)
         cat_counts, cat_missing = self._encoder.counts(codes, groups, n_groups)
         cat_reason = ["missing from current" if n in absent else "" for n in profile.categorical]
@@ -555,8 +566,8 @@ class DriftDetector:
             n_rows=counts,
             num_sorted=num_sorted,
             num_grid=None,
-            num_bins=None,
-            num_missing=num_sorted.n_missing - (width - np.repeat(counts, k_num)),
+            num_bins=num_bins,
+            num_missing=num_missing.astype(np.int64),
             num_ref=np.tile(np.arange(k_num), n_groups),
             num_group=np.repeat(np.arange(n_groups), k_num),
             num_reason=num_reason * n_groups,
@@ -623,9 +634,12 @@ class DriftDetector:
         n_ref = profile.sorted.n_valid[ref_idx]
         names = [profile.numeric[j] for j in ref_idx]
         reason = np.array(batch.num_reason, dtype=object)
-        ref_missing = np.array([profile.missing[n] for n in names], dtype=np.int64)
+        missing_of = np.array([profile.missing[n] for n in profile.numeric], dtype=np.int64)
+        ref_missing = missing_of[ref_idx]
         if batch.num_sorted is not None:
             n_cur = batch.num_sorted.n_valid
+        elif batch.num_bins is not None:
+            n_cur = batch.num_bins.sum(axis=1)
         else:
             assert batch.num_grid is not None
             n_cur = batch.num_grid.sum(axis=1)
@@ -735,12 +749,13 @@ class DriftDetector:
             return
         ref_idx = batch.cat_ref
         names = [profile.categorical[j] for j in ref_idx]
+        missing_of = np.array([profile.missing[n] for n in profile.categorical], dtype=np.int64)
         ref_counts = profile.category_counts[ref_idx]
         cur_counts = batch.cat_counts
         n_ref = ref_counts.sum(axis=1)
         n_cur = cur_counts.sum(axis=1)
         reason = np.array(batch.cat_reason, dtype=object)
-        ref_missing = np.array([profile.missing[n] for n in names], dtype=np.int64)
+        ref_missing = missing_of[ref_idx]
         cur_missing = batch.cat_missing
         for j in np.flatnonzero((reason == "") & (n_ref == 0)):
             reason[j] = "no values in reference"

@@ -218,10 +218,9 @@ class Rows:
     def verdicts(self, decision: str) -> Verdicts:
         """Combine each (chunk, column)'s rows into one verdict."""
         data = self.data
-        keys = list(zip(data["group"].tolist(), data["column"].tolist(), strict=True))
-        uniq = list(dict.fromkeys(keys))
-        where = {key: i for i, key in enumerate(uniq)}
-        idx = np.fromiter((where[key] for key in keys), dtype=np.int64, count=len(keys))
+        names, column_code = np.unique(data["column"].astype(str), return_inverse=True)
+        key = data["group"].astype(np.int64) * max(1, len(names)) + column_code
+        uniq, first, idx = np.unique(key, return_index=True, return_inverse=True)
         n = len(uniq)
         tests = data["test"]
         tested_row = data["tested"]
@@ -246,16 +245,18 @@ class Rows:
         else:
             dist = p_any | d_any
         tested = any_of(tested_row)
-        reason = [""] * n
-        for i, r in zip(idx.tolist(), data["reason"].tolist(), strict=True):
-            if r and not reason[i]:
-                reason[i] = r
+        # The first reason given for each (chunk, column), if any.
+        reason = np.full(n, "", dtype=object)
+        given = np.flatnonzero(data["reason"] != "")
+        if len(given):
+            _, at = np.unique(idx[given], return_index=True)
+            reason[idx[given][at]] = data["reason"][given][at]
         return Verdicts(
-            group=np.array([g for g, _ in uniq], dtype=np.int64),
-            column=[c for _, c in uniq],
+            group=data["group"][first].astype(np.int64),
+            column=[str(c) for c in data["column"][first]],
             tested=tested,
             drifted=(dist | miss) & tested,
-            reason=reason,
+            reason=[str(r) for r in reason],
         )
 
     def to_frame(self, profile: ReferenceProfile) -> pd.DataFrame:

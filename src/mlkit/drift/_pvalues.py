@@ -1,0 +1,1011 @@
+"""P-values of the two-sample Kolmogorov-Smirnov and Cramér-von Mises tests.
+
+The statistics are computed elsewhere (one vectorised pass over all columns);
+this module turns ``(statistic, n, m)`` per column into p-values that equal
+:func:`scipy.stats.ks_2samp` and :func:`scipy.stats.cramervonmises_2samp`
+to 1e-9, including scipy's choice of method and its fallbacks.
+
+Columns are grouped by what their computation shares: sample sizes (the
+lattice-path recursions and the binomial tables), and unique statistic
+values within a size group. The loops left run over unique sizes or over one
+axis of a lattice, never over columns.
+
+KS methods (scipy's rules, which are mirrored exactly):
+
+* ``"exact"``: the distribution of the statistic over the lattice paths from
+  ``(0, 0)`` to ``(n, m)``. Equal sizes have closed forms; unequal sizes run
+  a recursion row by row over the smaller sample, each row one linear filter
+  (:func:`scipy.signal.lfilter`) across every column of the size group. scipy
+  switches to ``"asymp"`` with a ``RuntimeWarning`` when the exact value
+  cannot be computed (lcm of the sizes beyond int32, one-sided counts that
+  overflow float64, a rounding excursion above 1); here no warning is
+  issued: :func:`ks_pvalue_details` reports those columns in ``fell_back``.
+* ``"asymp"``: ``kstwo.sf(d, round(en))`` two-sided, Hodges' formula
+  one-sided, with ``en = n*m/(n+m)``.
+* ``"auto"``: exact when ``max(n, m) <= 10000``, else asymp.
+* ``"fast"`` (mlkit's own): equal to ``"auto"`` wherever ``"auto"`` is cheap
+  and a vectorised approximation elsewhere; see :func:`ks_pvalue`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Literal
+
+import attrs
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import signal, special, stats
+
+from mlkit.errors import ConfigurationError
+
+__all__ = [
+    "KSPValues",
+    "cvm_pvalue",
+    "ks_pvalue",
+    "ks_pvalue_decide",
+    "ks_pvalue_details",
+]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
+
+KSAlternative = Literal["two-sided", "less", "greater"]
+KSMethod = Literal["auto", "exact", "asymp", "fast"]
+CvMMethod = Literal["auto", "exact", "asymptotic"]
+
+_KS_ALTERNATIVES = ("two-sided", "less", "greater")
+_KS_METHODS = ("auto", "exact", "asymp", "fast")
+_CVM_METHODS = ("auto", "exact", "asymptotic")
+
+#: scipy's ks_2samp: "auto" is exact when both sizes are at most this.
+_MAX_AUTO_N = 10000
+#: scipy's ks_2samp: "exact" gives up when lcm(n, m) reaches int32's maximum.
+_INT32_MAX = float(np.iinfo(np.int32).max)
+#: scipy's cramervonmises_2samp: "auto" is exact when both sizes are at most this.
+_CVM_MAX_EXACT_N = 20
+
+#: "fast", two-sided, unequal sizes up to _MAX_AUTO_N: below this ``en`` the
+#: exact recursion is cheap (at most ``2 * en`` rows) and the approximation poor.
+_FAST_EXACT_EN = 100.0
+#: "fast", two-sided, sizes above _MAX_AUTO_N: up to this ``round(en)`` scipy's
+#: kstwo.sf is cheap (Durbin/Pomeranz on small matrices) and used as is.
+_FAST_KSTWO_N = 140
+
+#: Measured bounds of ``|log(fast / auto)|`` for p in [1e-12, 1], with a margin:
+#: see ``benchmarks/ks_pvalue_accuracy.py``. Rows are ``(en_from, bound)``;
+#: a column uses the last row whose ``en_from`` it reaches.
+_LATTICE_APPROX_BOUND = ((100.0, 0.5), (300.0, 0.3), (1000.0, 0.15), (3000.0, 0.1))
+_ONE_SAMPLE_APPROX_BOUND = ((140.0, 0.05), (1000.0, 0.01), (5000.0, 2e-3), (50000.0, 5e-4))
+#: Below this p-value the bounds above were not measured.
+_BOUND_MIN_P = 1e-12
+
+
+@attrs.frozen(eq=False)
+class KSPValues:
+    """KS p-values of every column and how each was obtained.
+
+    Attributes
+    ----------
+    pvalue
+        ``(n_columns,)`` float64; NaN where a sample is empty or the
+        statistic is NaN.
+    method
+        ``(n_columns,)`` str: ``"exact"``, ``"asymp"`` (scipy's asymptotic
+        formulas), ``"fast"`` (mlkit's approximation) or ``""`` (NaN p-value).
+    fell_back
+        ``(n_columns,)`` bool: the exact computation was asked for (by
+        ``"exact"``, or by ``"auto"`` at small sizes) but is not possible, so
+        the asymptotic value was used; scipy warns in that case.
+    """
+
+    pvalue: FloatArray
+    method: NDArray[np.str_]
+    fell_back: BoolArray
+
+
+# --------------------------------------------------------------------------
+# argument checks
+
+
+def _check_choice(value: str, allowed: tuple[str, ...], what: str) -> None:
+    if value not in allowed:
+        raise ConfigurationError(
+            f"{what} must be one of {allowed}, got {value!r}",
+            value=value,
+            expected=" | ".join(allowed),
+        )
+
+
+def _as_sizes(values: ArrayLike, name: str) -> IntArray:
+    arr = np.asarray(values)
+    if arr.dtype.kind in "iu":
+        sizes = arr.astype(np.int64)
+    elif arr.dtype.kind in "fb":
+        as_float = arr.astype(np.float64)
+        bad = ~np.isfinite(as_float) | (as_float != np.round(as_float))
+        if bad.any():
+            j = int(np.flatnonzero(bad.reshape(-1))[0])
+            value = as_float.reshape(-1)[j]
+            raise ConfigurationError(
+                f"{name}[{j}] = {value!r} is not a whole number; sample sizes are counts",
+                column=j,
+                value=value,
+                expected="a non-negative integer",
+            )
+        sizes = as_float.astype(np.int64)
+    else:
+        raise ConfigurationError(
+            f"{name} must be integer sample sizes, got an array of dtype {arr.dtype}",
+            value=str(arr.dtype),
+            expected="a non-negative integer",
+        )
+    negative = sizes < 0
+    if negative.any():
+        j = int(np.flatnonzero(negative.reshape(-1))[0])
+        value = int(sizes.reshape(-1)[j])
+        raise ConfigurationError(
+            f"{name}[{j}] = {value} is negative; sample sizes are counts",
+            column=j,
+            value=value,
+            expected="a non-negative integer",
+        )
+    return sizes
+
+
+def _as_columns(
+    stat: ArrayLike, n: ArrayLike, m: ArrayLike, stat_name: str
+) -> tuple[FloatArray, IntArray, IntArray]:
+    try:
+        s = np.asarray(stat, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ConfigurationError(
+            f"{stat_name} must be numeric statistics",
+            value=stat,
+            expected="an array of floats",
+        ) from None
+    n_arr = _as_sizes(n, "n")
+    m_arr = _as_sizes(m, "m")
+    try:
+        s, n_arr, m_arr = np.broadcast_arrays(s, n_arr, m_arr)
+    except ValueError:
+        raise ConfigurationError(
+            f"{stat_name}, n and m must have one value per column; got shapes "
+            f"{np.shape(s)}, {np.shape(n_arr)} and {np.shape(m_arr)}",
+            value=(np.shape(s), np.shape(n_arr), np.shape(m_arr)),
+            expected="equal shapes (n_columns,), or scalars",
+        ) from None
+    if s.ndim > 1:
+        raise ConfigurationError(
+            f"{stat_name}, n and m must be 1-D (one value per column), got shape {s.shape}",
+            value=s.shape,
+            expected="shape (n_columns,)",
+        )
+    return (
+        np.atleast_1d(np.array(s, dtype=np.float64)),
+        np.atleast_1d(np.array(n_arr, dtype=np.int64)),
+        np.atleast_1d(np.array(m_arr, dtype=np.int64)),
+    )
+
+
+def _check_ks_statistic(d: FloatArray) -> FloatArray:
+    # Tolerate rounding just outside [0, 1]; anything further is a caller bug.
+    bad = (d < -1e-12) | (d > 1.0 + 1e-12)
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        raise ConfigurationError(
+            f"d[{j}] = {d[j]!r} is not a KS statistic: it must lie in [0, 1]",
+            column=j,
+            value=float(d[j]),
+            expected="a value in [0, 1]",
+        )
+    return np.clip(d, 0.0, 1.0)
+
+
+# --------------------------------------------------------------------------
+# KS: exact distribution, equal sizes
+
+
+def _log_binomial_ratios(n: int) -> FloatArray:
+    """``L[x] = log(C(2n, n-x) / C(2n, n))`` for ``x = 0..X``; smaller terms underflow.
+
+    Built as a running sum of ``log((n-j)/(n+j+1))``: no large intermediate
+    (``gammaln(2n)`` would carry an absolute error of ``2n*log(2n)*eps``).
+    """
+    # L[x] <= -x**2 / (2n) for x <= n, so beyond this exp(L) < 1e-320.
+    top = min(n, math.isqrt(1500 * n) + 2)
+    j = np.arange(top, dtype=np.float64)
+    steps = np.log1p(-(2.0 * j + 1.0) / (n + j + 1.0))
+    out = np.empty(top + 1)
+    out[0] = 0.0
+    np.cumsum(steps, out=out[1:])
+    return out
+
+
+def _square_one_sided(n: int, h: IntArray) -> FloatArray:
+    """``P(D+ >= h/n)`` for two samples of size ``n``: ``C(2n, n-h) / C(2n, n)``."""
+    table = _log_binomial_ratios(n)
+    inside = h < table.size
+    return np.where(inside, np.exp(table[np.minimum(h, table.size - 1)]), 0.0)
+
+
+def _square_two_sided(n: int, h: IntArray) -> tuple[FloatArray, BoolArray]:
+    """``P(D >= h/n)`` for two samples of size ``n``, and where scipy falls back.
+
+    ``P = 2 * sum_k (-1)**(k+1) C(2n, n-kh) / C(2n, n)`` (reflection principle),
+    summed here from a table of log ratios. scipy evaluates the same sum with a
+    Horner scheme and falls back to the asymptotic value when rounding pushes
+    it above 1, which only happens when ``P`` is within a few ulps of 1.
+    """
+    table = _log_binomial_ratios(n)
+    top = table.size - 1
+    out = np.empty(h.size)
+    # Chunks keep the (columns x terms) table under about 4M entries.
+    order = np.argsort(h)
+    start = 0
+    while start < h.size:
+        n_terms = max(1, top // max(1, int(h[order[start]])))
+        stop = min(h.size, start + max(1, 4_000_000 // n_terms))
+        rows = order[start:stop]
+        hr = h[rows]
+        k = np.arange(1, n_terms + 1, dtype=np.int64)
+        x = hr[:, None] * k[None, :]
+        terms = np.where(x <= top, np.exp(table[np.minimum(x, top)]), 0.0)
+        terms[:, 1::2] *= -1.0
+        out[rows] = 2.0 * terms.sum(axis=1)
+        start = stop
+    fallback = np.zeros(h.size, dtype=bool)
+    near_one = np.flatnonzero(out > 1.0 - 1e-9)
+    if near_one.size and n <= _HORNER_CHECK_MAX_N:
+        for hv in np.unique(h[near_one]):
+            value = _scipy_square_horner(n, int(hv))
+            cols = near_one[h[near_one] == hv]
+            if not 0.0 <= value <= 1.0:
+                fallback[cols] = True
+            out[cols] = value
+    return np.clip(out, 0.0, 1.0), fallback
+
+
+#: Above this size a rounding fallback of scipy's equal-size formula cannot
+#: move the p-value by 1e-9: both the exact and the asymptotic values are then
+#: within 1e-9 of 1 (checked for every n up to 3000 in the tests' derivation).
+_HORNER_CHECK_MAX_N = 3000
+
+
+def _scipy_square_horner(n: int, h: int) -> float:
+    """The two-sided equal-size sum in scipy's exact floating-point order.
+
+    Only used where the value is within 1e-9 of 1, to learn whether scipy's
+    rounding lands above 1 (and scipy then falls back to the asymptotic value).
+    """
+    k_max = n // h
+    k = np.arange(k_max + 1, dtype=np.int64)
+    ratio = np.ones(k_max + 1)
+    for j in range(h):
+        num = (n - k * h - j).astype(np.float64)
+        den = (n + k * h + j + 1).astype(np.float64)
+        ratio = num * ratio / den
+    total = 0.0
+    for r in ratio[::-1].tolist():
+        total = r * (1.0 - total)
+    return 2.0 * total
+
+
+# --------------------------------------------------------------------------
+# KS: exact distribution, unequal sizes
+
+
+def _lattice_pvalues(big: int, small: int, h: IntArray, *, two_sided: bool) -> FloatArray:
+    """Exact ``P(D >= h/lcm)`` (or ``D+``) for sizes ``big >= small``, one value per ``h``.
+
+    A path from ``(0, 0)`` to ``(big, small)`` steps right for a value of the
+    larger sample and up for one of the smaller; with ``a = small/g`` and
+    ``b = big/g`` it stays inside while ``|a*x - b*y| < h`` (one-sided:
+    ``a*x - b*y < h``). Row ``y`` holds ``c(x, y) * p**x * q**y``, the number of
+    inside paths to ``(x, y)`` weighted so that values stay of order one near
+    the band (``p = big / (big + small)``, the band's slope). A row follows from
+    the previous one by ``v[x] = p * v[x-1] + q * v_prev[x]``: a first-order
+    linear filter along ``x``, run for all ``h`` at once by
+    :func:`scipy.signal.lfilter`. The p-value is one minus the weighted count
+    at ``(big, small)`` over the binomial probability of the same point.
+    """
+    g = math.gcd(big, small)
+    a, b = small // g, big // g
+    p = big / (big + small)
+    q = 1.0 - p  # exact: p >= 1/2
+    hs = np.asarray(h, dtype=np.int64)
+    rows = hs.size
+    widest = int(hs.max())
+    y = np.arange(small + 1, dtype=np.int64)
+    top = np.minimum((b * y + widest - 1) // a, big)
+    if two_sided:
+        base = np.maximum((b * y - widest) // a + 1, 0)
+    else:
+        base = np.zeros_like(y)
+    width = int((top - base).max()) + 1
+    shifts = np.diff(base).tolist()
+    buf = np.zeros((rows, width + int(max(shifts, default=0))))
+    kk = np.arange(width, dtype=np.int64)
+
+    first = np.zeros((rows, width))
+    first[:, 0] = 1.0  # the origin; base[0] == 0
+    hi = np.minimum((hs - 1) // a, big)
+    buf[:, :width] = signal.lfilter([1.0], [1.0, -p], first, axis=1) * (kk <= hi[:, None])
+    lo = np.zeros(rows, dtype=np.int64)
+    for yy in range(1, small + 1):
+        sh = shifts[yy - 1]
+        hi = np.minimum((b * yy + hs - 1) // a, big) - base[yy]
+        if two_sided:
+            lo = np.maximum((b * yy - hs) // a + 1, 0) - base[yy]
+        inside = (kk <= hi[:, None]) & (kk >= lo[:, None])
+        step = buf[:, sh : sh + width] * inside
+        step = signal.lfilter([q], [1.0, -p], step, axis=1)
+        np.multiply(step, inside, out=buf[:, :width])
+    stayed = buf[:, big - int(base[small])]
+    total = float(stats.binom.pmf(big, big + small, p))
+    return np.asarray(np.clip(1.0 - stayed / total, 0.0, 1.0), dtype=np.float64)
+
+
+def _lattice_by_group(
+    big: IntArray, small: IntArray, h: IntArray, *, two_sided: bool
+) -> FloatArray:
+    """:func:`_lattice_pvalues` once per unique ``(big, small)`` and unique ``h``."""
+    out = np.empty(h.size)
+    pairs, pair_index = np.unique(np.stack([big, small]), axis=1, return_inverse=True)
+    pair_index = pair_index.reshape(-1)
+    for i in range(pairs.shape[1]):
+        cols = np.flatnonzero(pair_index == i)
+        uniq, inv = np.unique(h[cols], return_inverse=True)
+        values = _lattice_pvalues(
+            int(pairs[0, i]), int(pairs[1, i]), uniq, two_sided=two_sided
+        )
+        out[cols] = values[inv.reshape(-1)]
+    return out
+
+
+def _one_sided_counts_overflow(n1: IntArray, n2: IntArray) -> BoolArray:
+    """Where scipy's one-sided exact path count overflows float64 (it then falls back)."""
+    return np.asarray(np.isinf(special.binom(n1 + n2, n1)), dtype=bool)
+
+
+# --------------------------------------------------------------------------
+# KS: asymptotic (scipy's formulas)
+
+
+def _scipy_en(n1: IntArray, n2: IntArray) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """scipy's ``(m, n, en)`` with ``m >= n`` the sizes as floats, ``en = m*n/(m+n)``."""
+    big = np.maximum(n1, n2).astype(np.float64)
+    small = np.minimum(n1, n2).astype(np.float64)
+    return big, small, big * small / (big + small)
+
+
+def _unique_apply(
+    func: Callable[[FloatArray, FloatArray], FloatArray], x: FloatArray, y: FloatArray
+) -> FloatArray:
+    if x.size == 0:
+        return np.empty(0)
+    pairs, inv = np.unique(np.stack([x, y]), axis=1, return_inverse=True)
+    values = np.asarray(func(pairs[0], pairs[1]), dtype=np.float64)
+    return np.asarray(values[inv.reshape(-1)], dtype=np.float64)
+
+
+def _kstwo_sf(d: FloatArray, n_eff: FloatArray) -> FloatArray:
+    """scipy's two-sided asymptotic p-value ``kstwo.sf(d, round(en))``."""
+
+    def sf(dd: FloatArray, nn: FloatArray) -> FloatArray:
+        return np.asarray(stats.kstwo.sf(dd, nn), dtype=np.float64)
+
+    return _unique_apply(sf, d, n_eff)
+
+
+def _hodges_one_sided(d: FloatArray, n1: IntArray, n2: IntArray) -> FloatArray:
+    """scipy's one-sided asymptotic p-value (Hodges 1958, eq. 5.3)."""
+    big, small, en = _scipy_en(n1, n2)
+    z = np.sqrt(en) * d
+    expt = -2 * z**2 - 2 * z * (big + 2 * small) / np.sqrt(big * small * (big + small)) / 3.0
+    return np.asarray(np.exp(expt), dtype=np.float64)
+
+
+# --------------------------------------------------------------------------
+# KS: "fast" approximations
+
+
+def _pelz_good_cdf(n: FloatArray, x: FloatArray) -> FloatArray:
+    """Pelz-Good expansion of the one-sample ``P(D_n <= x)`` to ``O(n**-1.5)``.
+
+    The Li-Chien/Korolyuk series in the Jacobi-transformed form of Pelz and
+    Good (1976), as scipy uses it for ``kstwo`` at ``n > 140`` and
+    ``n*x**2 < 2.2``; vectorised over columns.
+    """
+    z = np.sqrt(n) * x
+    out = np.zeros(z.shape)
+    live = (x > 0) & (-(np.pi**2) / 8 / np.maximum(z, 1e-300) ** 2 >= -708)
+    if not live.any():
+        return out
+    z, nl = z[live], n[live]
+    z2, z4, z6 = z * z, z**4, z**6
+    n_terms = np.ceil(16 * z / np.pi).astype(np.int64)
+    k = np.arange(1, int(n_terms.max()) + 1, dtype=np.float64)
+    used = k[None, :] <= n_terms[:, None]
+    odd = 2 * k - 1
+    m2, m4, m6 = odd**2, odd**4, odd**6
+    q = np.exp(-(np.pi**2) / 8 / z2)
+    qpow = np.where(used, q[:, None] ** m2[None, :], 0.0)
+    pi2, pi4, pi6 = np.pi**2, np.pi**4, np.pi**6
+    c1 = -z2[:, None] + pi2 / 4 * m2
+    c2 = (
+        (6 * z6 + 2 * z4)[:, None]
+        + ((2 * z4 - 5 * z2) * pi2 / 4)[:, None] * m2
+        + (pi4 * (1 - 2 * z2) / 16)[:, None] * m4
+    )
+    c3 = (
+        (-30 * z6 - 90 * z**8)[:, None]
+        + (pi2 * (135 * z4 - 96 * z6) / 4)[:, None] * m2
+        + (pi4 * (-60 * z2 + 212 * z4) / 16)[:, None] * m4
+        + (pi6 * (5 - 30 * z2) / 64)[:, None] * m6
+    )
+    root = math.sqrt(2 * math.pi)
+    k0 = qpow.sum(axis=1) * root / z
+    k1 = (c1 * qpow).sum(axis=1) * root / (6 * z4)
+    k2 = (c2 * qpow).sum(axis=1) * root / (72 * z**7)
+    k3 = (c3 * qpow).sum(axis=1) * root / (6480 * z**10)
+    q2 = np.exp(-(np.pi**2) / 2 / z2)
+    k_sq = k**2
+    q2pow = np.where(used, q2[:, None] ** k_sq[None, :], 0.0)
+    k2 += (k_sq * q2pow).sum(axis=1) * pi2 * root / (-36 * z**3)
+    k3 += ((3 * z2[:, None] - pi2 * k_sq) * k_sq * q2pow).sum(axis=1) * pi2 * root / (216 * z6)
+    out[live] = k0 + k1 / np.sqrt(nl) + k2 / nl + k3 / nl**1.5
+    return out
+
+
+def _one_sample_sf_fast(n: FloatArray, x: FloatArray) -> FloatArray:
+    """Approximate ``scipy.stats.kstwo.sf(x, n)`` for ``n > 140`` in microseconds.
+
+    Follows scipy's own regions (Simard and L'Ecuyer 2011): the body
+    (``n*x**2 < 2.2``) is the Pelz-Good expansion scipy itself uses there; the
+    tail, where scipy sums Smirnov's exact one-sided series in ``O(n)``
+    (``2 * smirnov(n, x)``, about 1.4 us per unit of ``n``), uses that series'
+    asymptotic expansion to second order,
+    ``log P(D+ >= x) = -2z**2 - 2z/(3 sqrt(n)) + 4z**2 (1 - z**2) / (9n)``,
+    ``z = sqrt(n) x`` (relative error about ``0.1 z**5 / n**1.5``).
+    """
+    out = np.empty(x.shape)
+    nx2 = n * x * x
+    t = n * x
+    z = np.sqrt(nx2)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        tail_log = -2 * nx2 - 2 * z / (3 * np.sqrt(n)) + 4 * nx2 * (1 - nx2) / (9 * n)
+        tail = np.minimum(2 * np.exp(tail_log), 1.0)
+        body = 1.0 - _pelz_good_cdf(n, x)
+        # Ruben-Gambino: exact for x <= 1/n.
+        lower = 1.0 - np.exp(special.gammaln(n + 1) - n * np.log(n) + n * np.log(2 * t - 1))
+    out[:] = np.where(nx2 >= 2.2, tail, body)
+    out = np.where(nx2 >= 370.0, 0.0, out)
+    out = np.where(t <= 1.0, np.where(t <= 0.5, 1.0, lower), out)
+    out = np.where(x >= 1.0, 0.0, np.where(x <= 0.0, 1.0, out))
+    return np.asarray(np.clip(out, 0.0, 1.0), dtype=np.float64)
+
+
+def _lattice_approx(d: FloatArray, n1: IntArray, n2: IntArray) -> FloatArray:
+    """Approximate the exact two-sided p-value for unequal sizes (up to 10000).
+
+    The limiting Kolmogorov distribution at ``z = sqrt(en) * d``, shifted by
+    Hodges' first-order term ``(m + 2n) / (6 sqrt(mn(m+n)))`` (``m >= n``; for
+    one sample this is the familiar ``1 / (6 sqrt(n))``), with half a lattice
+    step ``1/lcm`` of continuity correction (which makes the two cancel for
+    ``n == m``, where the closed form has neither).
+    """
+    big, small, en = _scipy_en(n1, n2)
+    g = np.gcd(n1, n2)
+    lcm = (n1 // g).astype(np.float64) * n2
+    shift = (big + 2 * small) / (6 * np.sqrt(big * small * (big + small)))
+    z = np.sqrt(en) * (d - 0.5 / lcm) + shift
+    return np.asarray(special.kolmogorov(np.maximum(z, 0.0)), dtype=np.float64)
+
+
+def _bound_lookup(table: tuple[tuple[float, float], ...], en: FloatArray) -> FloatArray:
+    starts = np.array([row[0] for row in table])
+    bounds = np.array([row[1] for row in table])
+    idx = np.searchsorted(starts, en, side="right") - 1
+    return np.asarray(bounds[np.clip(idx, 0, None)], dtype=np.float64)
+
+
+# --------------------------------------------------------------------------
+# KS: dispatch
+
+
+@attrs.frozen
+class _KSComputed:
+    pvalue: FloatArray
+    method: NDArray[np.str_]
+    fell_back: BoolArray
+    #: ``|log(fast / auto)|`` may reach this; 0 where "fast" equals "auto".
+    log_bound: FloatArray
+
+
+def _ks_compute(
+    d: FloatArray, n1: IntArray, n2: IntArray, alternative: str, method: str
+) -> _KSComputed:
+    k = d.size
+    pvalue = np.full(k, np.nan)
+    used = np.full(k, "", dtype="<U5")
+    fell_back = np.zeros(k, dtype=bool)
+    log_bound = np.zeros(k)
+    ok = (n1 > 0) & (n2 > 0) & ~np.isnan(d)
+    two_sided = alternative == "two-sided"
+    big = np.maximum(n1, n2)
+    small_sizes = ok & (big <= _MAX_AUTO_N)
+    g = np.gcd(n1, np.where(ok, n2, 1))
+    g = np.where(g == 0, 1, g)
+    _, _, en = _scipy_en(n1, np.where(ok, n2, 1))
+
+    approx_lattice = np.zeros(k, dtype=bool)
+    approx_one_sample = np.zeros(k, dtype=bool)
+    if method == "auto":
+        want_exact = small_sizes
+    elif method == "exact":
+        want_exact = ok.copy()
+        # scipy's test, in floating point: lcm(n1, n2) would pass int32.
+        too_big = ok & ((n1 // g) >= _INT32_MAX / (n2 // g))
+        fell_back |= too_big
+        want_exact &= ~too_big
+    elif method == "asymp":
+        want_exact = np.zeros(k, dtype=bool)
+    else:
+        want_exact = small_sizes.copy()
+        if two_sided:
+            approx_lattice = want_exact & (n1 != n2) & (en >= _FAST_EXACT_EN)
+            want_exact &= ~approx_lattice
+            approx_one_sample = ok & ~small_sizes & (np.round(en) > _FAST_KSTWO_N)
+
+    # The asymptotic formulas see scipy's d: the lattice-rounded one after a fallback.
+    asymp_d = d.copy()
+    lattice = want_exact | approx_lattice
+    if lattice.any():
+        lcm = (n1 // g) * n2
+        h = np.where(lattice, np.round(d * lcm.astype(np.float64)), 0).astype(np.int64)
+        asymp_d = np.where(lattice, h / np.where(lattice, lcm, 1), d)
+        exact_p, exact_fb = _ks_exact(h, n1, n2, want_exact & (h > 0), two_sided)
+        done = want_exact & ~exact_fb
+        pvalue = np.where(done, exact_p, pvalue)
+        pvalue = np.where(want_exact & (h == 0), 1.0, pvalue)
+        used[done] = "exact"
+        fell_back |= exact_fb
+        if approx_lattice.any():
+            sel = approx_lattice
+            pvalue[sel] = _lattice_approx(asymp_d[sel], n1[sel], n2[sel])
+            used[sel] = "fast"
+            log_bound[sel] = _bound_lookup(_LATTICE_APPROX_BOUND, en[sel])
+    if approx_one_sample.any():
+        sel = approx_one_sample
+        pvalue[sel] = _one_sample_sf_fast(np.round(en[sel]), asymp_d[sel])
+        used[sel] = "fast"
+        log_bound[sel] = _bound_lookup(_ONE_SAMPLE_APPROX_BOUND, np.round(en[sel]))
+
+    asymp = ok & (used == "")
+    if asymp.any():
+        sel = asymp
+        if two_sided:
+            values = _kstwo_sf(asymp_d[sel], np.round(en[sel]))
+        else:
+            values = _hodges_one_sided(asymp_d[sel], n1[sel], n2[sel])
+        pvalue[sel] = np.clip(values, 0.0, 1.0)
+        used[sel] = "asymp"
+    used[np.isnan(pvalue)] = ""
+    return _KSComputed(pvalue, used, fell_back, log_bound)
+
+
+def _ks_exact(
+    h: IntArray, n1: IntArray, n2: IntArray, sel: BoolArray, two_sided: bool
+) -> tuple[FloatArray, BoolArray]:
+    """Exact p-values where ``sel`` (``h >= 1``), and where scipy falls back."""
+    k = h.size
+    out = np.full(k, np.nan)
+    fallback = np.zeros(k, dtype=bool)
+    equal = sel & (n1 == n2)
+    for size in np.unique(n1[equal]).tolist():
+        cols = np.flatnonzero(equal & (n1 == size))
+        if two_sided:
+            out[cols], fallback[cols] = _square_two_sided(int(size), h[cols])
+        else:
+            out[cols] = _square_one_sided(int(size), h[cols])
+    unequal = sel & (n1 != n2)
+    if not two_sided and unequal.any():
+        overflow = unequal & _one_sided_counts_overflow(n1, n2)
+        fallback |= overflow
+        unequal &= ~overflow
+    if unequal.any():
+        cols = np.flatnonzero(unequal)
+        out[cols] = _lattice_by_group(
+            np.maximum(n1, n2)[cols], np.minimum(n1, n2)[cols], h[cols], two_sided=two_sided
+        )
+    return out, fallback
+
+
+# --------------------------------------------------------------------------
+# KS: public functions
+
+
+def ks_pvalue_details(
+    d: ArrayLike,
+    n: ArrayLike,
+    m: ArrayLike,
+    *,
+    alternative: KSAlternative = "two-sided",
+    method: KSMethod = "auto",
+) -> KSPValues:
+    """Return KS p-values with the method used for each column.
+
+    Takes the same arguments as :func:`ks_pvalue`, whose p-values it returns in
+    ``pvalue``. Use it to learn where scipy would have warned: ``fell_back``
+    marks the columns whose exact p-value could not be computed (scipy's
+    ``RuntimeWarning`` "Exact calculation unsuccessful. Switching to
+    method=asymp"); no warning is issued here.
+
+    Parameters
+    ----------
+    d, n, m, alternative, method
+        As in :func:`ks_pvalue`.
+
+    Returns
+    -------
+    KSPValues
+        ``pvalue``, ``method`` and ``fell_back``, one entry per column.
+
+    Examples
+    --------
+    >>> from mlkit.drift._pvalues import ks_pvalue_details
+    >>> res = ks_pvalue_details([0.2, 0.2], [600, 20000], [500, 20001], alternative="greater")
+    >>> res.method.tolist(), res.fell_back.tolist()
+    (['asymp', 'asymp'], [True, False])
+    """
+    _check_choice(alternative, _KS_ALTERNATIVES, "alternative")
+    _check_choice(method, _KS_METHODS, "method")
+    dd, n1, n2 = _as_columns(d, n, m, "d")
+    dd = _check_ks_statistic(dd)
+    res = _ks_compute(dd, n1, n2, alternative, method)
+    return KSPValues(res.pvalue, res.method, res.fell_back)
+
+
+def ks_pvalue(
+    d: ArrayLike,
+    n: ArrayLike,
+    m: ArrayLike,
+    *,
+    alternative: KSAlternative = "two-sided",
+    method: KSMethod = "auto",
+) -> FloatArray:
+    """Return the two-sample KS p-value of every column.
+
+    Parameters
+    ----------
+    d
+        ``(n_columns,)`` KS statistics as :func:`scipy.stats.ks_2samp`
+        computes them with ``data1`` the reference: ``max|F_ref - F_cur|``
+        (two-sided), ``max(F_ref - F_cur)`` (``"greater"``) or
+        ``max(F_cur - F_ref)`` (``"less"``). NaN gives a NaN p-value.
+    n, m
+        ``(n_columns,)`` (or scalar) sizes of the reference and current
+        samples of each column, which may differ per column (NaNs omitted).
+        A column with an empty sample gets a NaN p-value.
+    alternative
+        ``"two-sided"``, ``"less"`` or ``"greater"``, as in scipy.
+    method
+        ``"auto"``, ``"exact"`` and ``"asymp"`` give scipy's p-value
+        (``ks_2samp(ref, cur, alternative, method).pvalue``) to 1e-9,
+        including its fallbacks from exact to asymp (silently here; see
+        :func:`ks_pvalue_details`). ``"fast"`` approximates ``"auto"``:
+
+        * equal to ``"auto"`` for equal sizes up to 10000 (closed forms),
+          one-sided tests (exact counts or Hodges' formula), unequal sizes
+          with ``en = n*m/(n+m) < 100`` (exact recursion, at most ``2 en``
+          rows), and ``round(en) <= 140`` above 10000;
+        * unequal sizes up to 10000, two-sided, ``en >= 100``: the limiting
+          Kolmogorov distribution with Hodges' first-order shift and a lattice
+          continuity correction. Measured ``|log(fast / auto)|`` for
+          p in [1e-12, 1]: 0.26 at en in [100, 300), 0.13 in [300, 1000),
+          0.07 in [1000, 3000), 0.05 in [3000, 5000]; absolute deviation at
+          most 0.006, 0.004, 0.002, 0.001;
+        * sizes above 10000 (where ``"auto"`` is ``kstwo.sf``, up to 0.7 s
+          per value at ``en = 5e5``): scipy's own Pelz-Good expansion for
+          ``en*d**2 < 2.2`` and a second-order expansion of Smirnov's
+          one-sided series in the tail. Measured ``|log(fast / asymp)|`` for
+          p in [1e-12, 1]: 1.2e-2 at round(en) in (140, 1000), 2.1e-3 in
+          [1000, 5000), 2.3e-4 in [5000, 50000), 2.4e-5 above; absolute
+          deviation below 1e-5.
+
+        The bounds come from ``python -m benchmarks.ks_pvalue_accuracy``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_columns,)`` float64 p-values in [0, 1], NaN where undefined.
+
+    Notes
+    -----
+    Work is shared across columns: the exact recursion runs once per unique
+    pair of sizes for all the statistics of that pair, and asymptotic values
+    once per unique ``(d, en)``. Cost of the exact recursion for unequal sizes
+    (``"auto"`` up to 10000, two-sided): ``min(n, m)`` rows of one linear
+    filter each, about 10 us per row for a few columns (0.1 s at
+    10000 x 9999, about 5x scipy's compiled loop for one column, comparable
+    for many columns of one size pair).
+
+    Examples
+    --------
+    >>> from mlkit.drift._pvalues import ks_pvalue
+    >>> ks_pvalue([0.5, 0.5, 0.02], [10, 10, 20000], [10, 12, 30000])
+    array([0.16782..., 0.08271..., 0.00...])
+    """
+    return ks_pvalue_details(d, n, m, alternative=alternative, method=method).pvalue
+
+
+def ks_pvalue_decide(
+    d: ArrayLike,
+    n: ArrayLike,
+    m: ArrayLike,
+    *,
+    alternative: KSAlternative = "two-sided",
+    threshold: ArrayLike,
+) -> FloatArray:
+    """Return KS p-values that give scipy's decision at ``threshold``, cheaply.
+
+    Every column gets its ``"fast"`` p-value, except columns whose fast value
+    lies so close to their threshold that the approximation error could flip
+    the decision: those are recomputed with ``"auto"`` (scipy's p-value).
+    So for every column ``(result <= threshold) == (auto <= threshold)``,
+    where ``auto = ks_pvalue(d, n, m, alternative=alternative)``.
+
+    The safety band is multiplicative: a column is recomputed when
+    ``|log(fast / threshold)| <= B``, with ``B`` the measured bound of
+    ``|log(fast / auto)|`` for its size range (see :func:`ks_pvalue`) times a
+    margin of about 2; columns where "fast" equals "auto" are never
+    recomputed. Thresholds below 1e-12 (outside the measured range) make
+    every approximated column recompute.
+
+    Parameters
+    ----------
+    d, n, m, alternative
+        As in :func:`ks_pvalue`.
+    threshold
+        Scalar or ``(n_columns,)``: the level each p-value is compared with
+        (``alpha``, or ``alpha / k`` under Bonferroni), in [0, 1].
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_columns,)`` float64 p-values: exact where recomputed,
+        approximate elsewhere.
+
+    Examples
+    --------
+    >>> from mlkit.drift._pvalues import ks_pvalue_decide
+    >>> p = ks_pvalue_decide([0.0121, 0.03], [20000, 20000], [30000, 30000], threshold=0.05)
+    >>> (p <= 0.05).tolist()
+    [False, True]
+    """
+    _check_choice(alternative, _KS_ALTERNATIVES, "alternative")
+    dd, n1, n2 = _as_columns(d, n, m, "d")
+    dd = _check_ks_statistic(dd)
+    try:
+        t = np.broadcast_to(np.asarray(threshold, dtype=np.float64), dd.shape)
+    except (TypeError, ValueError):
+        raise ConfigurationError(
+            f"threshold must be a number or one per column ({dd.size}), got {threshold!r}",
+            value=threshold,
+            expected=f"a scalar or shape ({dd.size},)",
+        ) from None
+    bad = ~((t >= 0.0) & (t <= 1.0))
+    if bad.any():
+        j = int(np.flatnonzero(bad)[0])
+        raise ConfigurationError(
+            f"threshold[{j}] = {t[j]!r} is not a probability in [0, 1]",
+            column=j,
+            value=float(t[j]),
+            expected="a value in [0, 1]",
+        )
+    fast = _ks_compute(dd, n1, n2, alternative, "fast")
+    pvalue = fast.pvalue.copy()
+    with np.errstate(divide="ignore"):
+        gap = np.abs(np.log(pvalue) - np.log(t))
+    near = (fast.log_bound > 0) & ((gap <= fast.log_bound) | (t < _BOUND_MIN_P))
+    if near.any():
+        exact = _ks_compute(dd[near], n1[near], n2[near], alternative, "auto")
+        pvalue[near] = exact.pvalue
+    return pvalue
+
+
+# --------------------------------------------------------------------------
+# Cramér-von Mises
+
+
+def _cvm_cdf_inf(x: FloatArray) -> FloatArray:
+    """Limiting CDF of the Cramér-von Mises statistic, scipy's series term by term.
+
+    Csörgő and Faraway (1996), eq. 1.2; each value stops adding terms after
+    its first term below 1e-7, as scipy's does, so the values agree with it.
+    """
+    total = np.zeros_like(x)
+    active = np.ones(x.shape, dtype=bool)
+    k = 0
+    while active.any():
+        xs = x[active]
+        u = math.exp(special.gammaln(k + 0.5) - special.gammaln(k + 1)) / (
+            np.pi**1.5 * np.sqrt(xs)
+        )
+        y = 4 * k + 1
+        q = y**2 / (16 * xs)
+        term = u * math.sqrt(y) * np.exp(-q) * special.kv(0.25, q)
+        total[active] += term
+        active[active] = np.abs(term) >= 1e-7
+        k += 1
+    return total
+
+
+def _cvm_asymptotic(t: FloatArray, n1: IntArray, n2: IntArray) -> FloatArray:
+    """scipy's asymptotic p-value: T normalised by its exact mean and variance (Anderson 1962)."""
+    et = np.empty(t.size)
+    vt = np.empty(t.size)
+    pairs, inv = np.unique(np.stack([n1, n2]), axis=1, return_inverse=True)
+    inv = inv.reshape(-1)
+    for i in range(pairs.shape[1]):
+        # Python integers: 4*k*N overflows int64 for samples of a few million.
+        nx, ny = int(pairs[0, i]), int(pairs[1, i])
+        k, big_n = nx * ny, nx + ny
+        cols = inv == i
+        et[cols] = (1 + 1 / big_n) / 6
+        vt[cols] = (big_n + 1) * (4 * k * big_n - 3 * (nx**2 + ny**2) - 2 * k) / (
+            45 * big_n**2 * 4 * k
+        )
+    tn = 1 / 6 + (t - et) / np.sqrt(45 * vt)
+    out = np.ones(t.size)
+    live = tn >= 0.003
+    out[live] = np.maximum(1.0 - _cvm_cdf_inf(tn[live]), 0.0)
+    return out
+
+
+@attrs.frozen(eq=False)
+class _CvMNull:
+    """The exact null distribution of Anderson's path sum for one pair of sizes."""
+
+    values: FloatArray  # sorted distinct values
+    at_least: NDArray[np.float64] | IntArray  # number of paths with value >= values[i]
+    n_paths: int
+
+
+@lru_cache(maxsize=32)
+def _cvm_null(nx: int, ny: int) -> _CvMNull:
+    """Distribution of ``sum (a*v - b*u)**2`` over the lattice paths to ``(ny, nx)``.
+
+    Xiao, Gordon and Yakovlev (2006), Algorithm 1: node ``(u, v)`` holds the
+    frequency table of the path sums reaching it; tables are sorted value
+    arrays with counts, merged from the left and lower neighbours. Counts are
+    exact int64 while the number of paths fits, float64 beyond.
+    """
+    lcm = nx * ny // math.gcd(nx, ny)
+    a, b = lcm // nx, lcm // ny
+    n_paths = math.comb(nx + ny, nx)
+    count_dtype: type[np.signedinteger] | type[np.floating] = (  # type: ignore[type-arg]
+        np.int64 if n_paths < 2**62 else np.float64
+    )
+    empty = (np.empty(0, dtype=np.int64), np.empty(0, dtype=count_dtype))
+    column: list[tuple[NDArray[np.int64], NDArray[np.generic]]] = [
+        (np.zeros(1, dtype=np.int64), np.ones(1, dtype=count_dtype))
+    ] + [empty] * nx
+    for u in range(ny + 1):
+        left = empty
+        for v in range(nx + 1):
+            vals = np.concatenate([left[0], column[v][0]])
+            counts = np.concatenate([left[1], column[v][1]])
+            if left[0].size and column[v][0].size:
+                # Two sorted runs: the stable sort merges them in linear time.
+                order = np.argsort(vals, kind="stable")
+                vals, counts = vals[order], counts[order]
+                starts = np.flatnonzero(np.r_[True, vals[1:] != vals[:-1]])
+                vals, counts = vals[starts], np.add.reduceat(counts, starts)
+            left = (vals + (a * v - b * u) ** 2, counts)
+            column[v] = left
+    vals, counts = column[nx]
+    at_least = np.cumsum(counts[::-1])[::-1]
+    return _CvMNull(vals.astype(np.float64), at_least, n_paths)
+
+
+def _cvm_exact(u: FloatArray, n1: IntArray, n2: IntArray) -> FloatArray:
+    out = np.empty(u.size)
+    pairs, inv = np.unique(np.stack([n1, n2]), axis=1, return_inverse=True)
+    inv = inv.reshape(-1)
+    for i in range(pairs.shape[1]):
+        nx, ny = int(pairs[0, i]), int(pairs[1, i])
+        cols = inv == i
+        null = _cvm_null(nx, ny)
+        lcm = nx * ny // math.gcd(nx, ny)
+        mn = nx * ny
+        # scipy's threshold on the path sum, in its floating-point order.
+        zeta = np.floor_divide(
+            float(lcm**2 * (nx + ny)) * (6 * u[cols] - float(mn * (4 * mn - 1))),
+            float(6 * mn**2),
+        )
+        idx = np.searchsorted(null.values, zeta, side="left")
+        tail = np.append(null.at_least, 0)[idx]
+        out[cols] = tail / null.n_paths
+    return out
+
+
+def cvm_pvalue(
+    t: ArrayLike,
+    n: ArrayLike,
+    m: ArrayLike,
+    *,
+    method: CvMMethod = "auto",
+    u: ArrayLike | None = None,
+) -> FloatArray:
+    """Return the two-sample Cramér-von Mises p-value of every column.
+
+    Equal to ``scipy.stats.cramervonmises_2samp(ref, cur, method=method).pvalue``
+    to 1e-9.
+
+    Parameters
+    ----------
+    t
+        ``(n_columns,)`` statistics T as scipy computes them (mid-ranks for
+        ties), NaN for columns that could not be tested.
+    n, m
+        ``(n_columns,)`` (or scalar) sizes of the reference and current
+        samples. A column with fewer than two values in a sample gets NaN,
+        as in scipy.
+    method
+        ``"auto"`` (exact when both sizes are at most 20, else asymptotic),
+        ``"exact"`` or ``"asymptotic"``.
+    u
+        Optional ``(n_columns,)`` U statistics (Anderson's
+        ``U = n*sum(r_i - i)**2 + m*sum(s_j - j)**2``). The exact p-value is
+        a function of U, a multiple of 1/4; without ``u`` it is recovered from
+        T as ``U = (T + (4nm - 1)/(6(n+m))) * nm(n+m)`` rounded to the nearest
+        1/4, which is exact while ``nm`` is below about 1e7.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_columns,)`` float64 p-values.
+
+    Notes
+    -----
+    The exact null distribution is computed once per pair of sizes (cached
+    for the 32 most recent pairs): about 20 ms for 20 x 20, 0.3 s for 20 x 19
+    (coprime sizes have many distinct path sums). Its cost grows quickly
+    with the sizes, as scipy's does. The asymptotic series runs over all
+    columns at once.
+
+    Examples
+    --------
+    >>> from mlkit.drift._pvalues import cvm_pvalue
+    >>> cvm_pvalue([0.4, 0.4], [10, 100], [10, 120])
+    array([0.06..., 0.07...])
+    """
+    _check_choice(method, _CVM_METHODS, "method")
+    tt, n1, n2 = _as_columns(t, n, m, "t")
+    out = np.full(tt.size, np.nan)
+    ok = (n1 >= 2) & (n2 >= 2) & ~np.isnan(tt)
+    if method == "exact":
+        exact = ok.copy()
+    elif method == "asymptotic":
+        exact = np.zeros(tt.size, dtype=bool)
+    else:
+        exact = ok & (np.maximum(n1, n2) <= _CVM_MAX_EXACT_N)
+    asym = ok & ~exact
+    if asym.any():
+        out[asym] = _cvm_asymptotic(tt[asym], n1[asym], n2[asym])
+    if exact.any():
+        if u is None:
+            k = (n1 * n2).astype(np.float64)
+            big_n = (n1 + n2).astype(np.float64)
+            uu = (tt + (4 * k - 1) / (6 * big_n)) * k * big_n
+        else:
+            uu = np.broadcast_to(np.asarray(u, dtype=np.float64), tt.shape)
+        uu = np.round(uu * 4.0) / 4.0
+        live = exact & ~np.isnan(uu)
+        out[live] = _cvm_exact(uu[live], n1[live], n2[live])
+    return out
