@@ -18,7 +18,8 @@ extensions = [
 ]
 
 source_suffix = {".md": "markdown", ".rst": "restructuredtext"}
-exclude_patterns = ["_build"]
+# benchmarks/ holds generated tables that guide pages {include}.
+exclude_patterns = ["_build", "benchmarks"]
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
 

@@ -18,6 +18,7 @@ from mlkit.drift._binned import (
     PSI_MODERATE,
     PSI_SIGNIFICANT,
     bin_counts,
+    bin_counts_sorted,
     bin_edges,
     hellinger,
     hellinger_from_counts,
@@ -32,6 +33,7 @@ from mlkit.drift._categorical import (
     category_counts,
     chi2,
     chi2_from_counts,
+    counts_from_codes,
     jensen_shannon_categorical,
     jensen_shannon_categorical_from_counts,
     psi_categorical,
@@ -41,7 +43,7 @@ from mlkit.drift._categorical import (
 )
 from mlkit.drift._detector import DEFAULT_TESTS, DEFAULT_THRESHOLDS, DriftDetector
 from mlkit.drift._ecdf import cramervonmises, ks_2samp, wasserstein
-from mlkit.drift._missing import missing_rate_test, missing_rate_test_from_counts
+from mlkit.drift._missing import missing_mask, missing_rate_test, missing_rate_test_from_counts
 from mlkit.drift._profile import BatchProfile, ReferenceProfile
 from mlkit.drift._pvalues import cvm_pvalue, ks_pvalue
 from mlkit.drift._report import DriftReport
@@ -60,10 +62,12 @@ __all__ = [
     "ReferenceProfile",
     "StatResult",
     "bin_counts",
+    "bin_counts_sorted",
     "bin_edges",
     "category_counts",
     "chi2",
     "chi2_from_counts",
+    "counts_from_codes",
     "cramervonmises",
     "cvm_pvalue",
     "hellinger",
@@ -74,6 +78,7 @@ __all__ = [
     "jensen_shannon_from_counts",
     "ks_2samp",
     "ks_pvalue",
+    "missing_mask",
     "missing_rate_test",
     "missing_rate_test_from_counts",
     "psi",

@@ -20,11 +20,10 @@ from mlkit.drift._binned import (
 )
 from mlkit.drift._categorical import chi2_from_counts, tvd_from_counts
 from mlkit.drift._common import SortedColumns, sort_columns
-from mlkit.drift._ecdf import normalize_by_spread, sorted_std
+from mlkit.drift._ecdf import normalize_by_spread, snap_if_exact, sorted_std
 from mlkit.drift._encode import (
     CATEGORICAL,
     NUMERIC,
-    UNSUPPORTED,
     CategoryEncoder,
     as_frame,
     infer_kinds,
@@ -34,7 +33,7 @@ from mlkit.drift._encode import (
 from mlkit.drift._missing import missing_rate_test_from_counts
 from mlkit.drift._profile import BatchProfile, BinSpec, ReferenceProfile
 from mlkit.drift._pvalues import cvm_pvalue, ks_pvalue, ks_pvalue_decide
-from mlkit.drift._report import DriftReport, Rows, Verdicts
+from mlkit.drift._report import Block, DriftReport, Rows, Verdicts
 from mlkit.drift._twosample import KSGrid, TwoSampleStats, ecdf_statistics, integral_table
 from mlkit.errors import ConfigurationError, DataError, NotFittedError
 
@@ -304,9 +303,9 @@ class DriftDetector:
         grid = bin_edges(ref_sorted, bins=GRID_SIZE, binning="quantile")
         encoder = CategoryEncoder.learn(frame, categorical)
         codes = encoder.codes(frame, categorical)
-        cat_counts, cat_missing = encoder.counts(codes)
-        for j, name in enumerate(categorical):
-            if not encoder.categories[j]:
+        cat_counts, _cat_missing = encoder.counts(codes)
+        for position, name in enumerate(categorical):
+            if not encoder.categories[position]:
                 reasons[name] = "no values in reference"
         missing = {name: int(frame[name].isna().sum()) for name in columns}
         self.profile_ = ReferenceProfile(
@@ -353,7 +352,7 @@ class DriftDetector:
         return detector
 
     def _check_fitted(self) -> ReferenceProfile:
-        profile = getattr(self, "profile_", None)
+        profile: ReferenceProfile | None = getattr(self, "profile_", None)
         if profile is None:
             raise NotFittedError(
                 "this DriftDetector is not fitted yet; call fit(reference) first",
@@ -580,7 +579,6 @@ class DriftDetector:
         )
 
     def _evaluate(self, batch: _Batch) -> Rows:
-        profile = self.profile_
         tests = self._tests_by_kind()
         thresholds = {**DEFAULT_THRESHOLDS, **(self.thresholds or {})}
         rows = Rows()
@@ -619,6 +617,47 @@ class DriftDetector:
             threshold=threshold,
         )
 
+    def _block(
+        self,
+        *,
+        group: IntArray,
+        names: list[str],
+        kind: str,
+        reason: list[str],
+        n_ref: IntArray,
+        n_cur: IntArray,
+        ref_missing: IntArray,
+        cur_missing: IntArray,
+        unseen: IntArray,
+    ) -> Block:
+        """Collect one kind's shared row fields, with the reasons a column can't be tested."""
+        why = np.array(reason, dtype=object)
+        why[(why == "") & (n_ref == 0)] = "no values in reference"
+        why[(why == "") & (n_cur == 0)] = "no values in current"
+        if self.nan_policy == "propagate":
+            has_missing = (cur_missing > 0) | (ref_missing > 0)
+            why[(why == "") & has_missing] = "missing values under nan_policy='propagate'"
+        return Block(
+            group=group,
+            column=names,
+            kind=kind,
+            n_reference=n_ref,
+            n_current=n_cur,
+            missing_reference=ref_missing,
+            missing_current=cur_missing,
+            unseen=unseen,
+            reason=why,
+        )
+
+    def _missing_row(self, block: Block, threshold: float, rows: Rows) -> None:
+        share, p = missing_rate_test_from_counts(
+            block.missing_reference,
+            block.n_reference + block.missing_reference,
+            block.missing_current,
+            block.n_current + block.missing_current,
+        )
+        rows.add(block, test="missing", statistic=share, p_value=p, threshold=threshold)
+
     def _numeric_rows(
         self,
         batch: _Batch,
@@ -627,15 +666,10 @@ class DriftDetector:
         rows: Rows,
     ) -> None:
         profile = self.profile_
-        k = len(batch.num_ref)
-        if k == 0:
-            return
         ref_idx = batch.num_ref
+        if len(ref_idx) == 0:
+            return
         n_ref = profile.sorted.n_valid[ref_idx]
-        names = [profile.numeric[j] for j in ref_idx]
-        reason = np.array(batch.num_reason, dtype=object)
-        missing_of = np.array([profile.missing[n] for n in profile.numeric], dtype=np.int64)
-        ref_missing = missing_of[ref_idx]
         if batch.num_sorted is not None:
             n_cur = batch.num_sorted.n_valid
         elif batch.num_bins is not None:
@@ -643,29 +677,21 @@ class DriftDetector:
         else:
             assert batch.num_grid is not None
             n_cur = batch.num_grid.sum(axis=1)
-        cur_missing = batch.num_missing
-        for j in np.flatnonzero((reason == "") & (n_ref == 0)):
-            reason[j] = "no values in reference"
-        for j in np.flatnonzero((reason == "") & (n_cur == 0)):
-            reason[j] = "no values in current"
-        if self.nan_policy == "propagate":
-            for j in np.flatnonzero((reason == "") & ((cur_missing > 0) | (ref_missing > 0))):
-                reason[j] = "missing values under nan_policy='propagate'"
-        common = {
-            "group": batch.num_group,
-            "column": names,
-            "kind": NUMERIC,
-            "n_reference": n_ref,
-            "n_current": n_cur,
-            "missing_reference": ref_missing,
-            "missing_current": cur_missing,
-            "unseen": np.zeros(k, dtype=np.int64),
-            "reason": reason,
-        }
-        ecdf_tests = [t for t in tests if t in ("ks", "cvm", "wasserstein")]
+        missing_of = np.array([profile.missing[n] for n in profile.numeric], dtype=np.int64)
+        block = self._block(
+            group=batch.num_group,
+            names=[profile.numeric[j] for j in ref_idx],
+            kind=NUMERIC,
+            reason=batch.num_reason,
+            n_ref=n_ref,
+            n_cur=n_cur,
+            ref_missing=missing_of[ref_idx],
+            cur_missing=batch.num_missing,
+            unseen=np.zeros(len(ref_idx), dtype=np.int64),
+        )
         stats: TwoSampleStats | None = None
-        ks_bound: FloatArray | None = None
-        if ecdf_tests and batch.num_sorted is not None:
+        from_profile = batch.num_sorted is None
+        if batch.num_sorted is not None and {"ks", "cvm", "wasserstein"} & set(tests):
             stats = ecdf_statistics(
                 profile.sorted,
                 batch.num_sorted,
@@ -673,68 +699,63 @@ class DriftDetector:
                 wasserstein="wasserstein" in tests,
                 cvm="cvm" in tests,
                 grid=self._ks_grid() if "ks" in tests else None,
-                table=self._integral_table(batch.num_sorted.n_rows)
-                if "wasserstein" in tests
-                else None,
+                table=(
+                    self._integral_table(batch.num_sorted.n_rows)
+                    if "wasserstein" in tests
+                    else None
+                ),
                 ref_index=ref_idx,
             )
         elif "ks" in tests:
             assert batch.num_grid is not None
-            ks_stat, ks_bound = _ks_from_grid(self._ref_grid_counts[ref_idx], batch.num_grid)
-            stats = TwoSampleStats(ks_stat, ks_stat, None, None)
+            d_grid = _ks_from_grid(self._ref_grid_counts[ref_idx], batch.num_grid)
+            stats = TwoSampleStats(d_grid, d_grid, None, None)
         if batch.num_sorted is not None:
             cur_bins = bin_counts_sorted(batch.num_sorted, profile.edges[ref_idx])
         else:
             assert batch.num_bins is not None
             cur_bins = batch.num_bins
         ref_bins = self._ref_bin_counts[ref_idx]
+        needs_values = _needs_values(block.reason)
         for test in tests:
             if test == "ks":
                 assert stats is not None
-                d = stats.ks
-                p = ks_pvalue(
-                    d, n_ref, n_cur, method="fast" if self.ks_method == "fast" else self.ks_method
-                )
-                note = "" if ks_bound is None else _KS_PROFILE_NOTE
-                rows.add(test="ks", statistic=d, p_value=p, note=note, **common)
+                method = self.ks_method
+                # Report the statistic as scipy's method="auto" would, whatever the p-values.
+                snap = "auto" if method == "fast" else method
+                d = snap_if_exact(stats.ks, n_ref, n_cur, snap)
+                p = ks_pvalue(d, n_ref, n_cur, method=method)
+                note = _KS_PROFILE_NOTE if from_profile else ""
+                rows.add(block, test="ks", statistic=d, p_value=p, note=note)
+            elif test == "cvm" and (stats is None or stats.cvm_u is None):
+                nan = np.full(len(ref_idx), np.nan)
+                rows.add(block, test="cvm", statistic=nan, p_value=nan, reason=needs_values)
             elif test == "cvm":
-                if stats is None or stats.cvm_u is None:
-                    rows.add(
-                        test="cvm",
-                        statistic=np.full(k, np.nan),
-                        p_value=np.full(k, np.nan),
-                        **{**common, "reason": _needs_values(reason)},
-                    )
-                    continue
+                assert stats is not None
+                assert stats.cvm_u is not None
                 n, m = n_ref.astype(float), n_cur.astype(float)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     t = stats.cvm_u / (n * m * (n + m)) - (4 * n * m - 1) / (6 * (n + m))
-                rows.add(test="cvm", statistic=t, p_value=cvm_pvalue(t, n_ref, n_cur), **common)
+                rows.add(block, test="cvm", statistic=t, p_value=cvm_pvalue(t, n_ref, n_cur))
+            elif test == "wasserstein" and (stats is None or stats.wasserstein is None):
+                nan = np.full(len(ref_idx), np.nan)
+                rows.add(
+                    block,
+                    test="wasserstein",
+                    statistic=nan,
+                    threshold=thresholds[test],
+                    reason=needs_values,
+                )
             elif test == "wasserstein":
-                if stats is None or stats.wasserstein is None:
-                    rows.add(
-                        test="wasserstein",
-                        statistic=np.full(k, np.nan),
-                        threshold=thresholds["wasserstein"],
-                        **{**common, "reason": _needs_values(reason)},
-                    )
-                    continue
+                assert stats is not None
+                assert stats.wasserstein is not None
                 w = normalize_by_spread(stats.wasserstein, profile.std[ref_idx])
-                rows.add(test="wasserstein", statistic=w, threshold=thresholds[test], **common)
+                rows.add(block, test=test, statistic=w, threshold=thresholds[test])
             elif test in ("psi", "jensen_shannon", "hellinger"):
                 value = _binned(test, ref_bins, cur_bins)
-                rows.add(test=test, statistic=value, threshold=thresholds[test], **common)
+                rows.add(block, test=test, statistic=value, threshold=thresholds[test])
             elif test == "missing":
-                share, p = _missing(
-                    ref_missing, n_ref + ref_missing, cur_missing, n_cur + cur_missing
-                )
-                rows.add(
-                    test="missing",
-                    statistic=share,
-                    p_value=p,
-                    threshold=thresholds["missing"],
-                    **common,
-                )
+                self._missing_row(block, thresholds["missing"], rows)
 
     def _categorical_rows(
         self,
@@ -744,58 +765,35 @@ class DriftDetector:
         rows: Rows,
     ) -> None:
         profile = self.profile_
-        k = len(batch.cat_ref)
-        if k == 0:
-            return
         ref_idx = batch.cat_ref
-        names = [profile.categorical[j] for j in ref_idx]
-        missing_of = np.array([profile.missing[n] for n in profile.categorical], dtype=np.int64)
+        if len(ref_idx) == 0:
+            return
         ref_counts = profile.category_counts[ref_idx]
         cur_counts = batch.cat_counts
-        n_ref = ref_counts.sum(axis=1)
-        n_cur = cur_counts.sum(axis=1)
-        reason = np.array(batch.cat_reason, dtype=object)
-        ref_missing = missing_of[ref_idx]
-        cur_missing = batch.cat_missing
-        for j in np.flatnonzero((reason == "") & (n_ref == 0)):
-            reason[j] = "no values in reference"
-        for j in np.flatnonzero((reason == "") & (n_cur == 0)):
-            reason[j] = "no values in current"
-        if self.nan_policy == "propagate":
-            for j in np.flatnonzero((reason == "") & ((cur_missing > 0) | (ref_missing > 0))):
-                reason[j] = "missing values under nan_policy='propagate'"
-        common = {
-            "group": batch.cat_group,
-            "column": names,
-            "kind": CATEGORICAL,
-            "n_reference": n_ref,
-            "n_current": n_cur,
-            "missing_reference": ref_missing,
-            "missing_current": cur_missing,
-            "unseen": cur_counts[:, -1],
-            "reason": reason,
-        }
+        missing_of = np.array([profile.missing[n] for n in profile.categorical], dtype=np.int64)
+        block = self._block(
+            group=batch.cat_group,
+            names=[profile.categorical[j] for j in ref_idx],
+            kind=CATEGORICAL,
+            reason=batch.cat_reason,
+            n_ref=ref_counts.sum(axis=1),
+            n_cur=cur_counts.sum(axis=1),
+            ref_missing=missing_of[ref_idx],
+            cur_missing=batch.cat_missing,
+            unseen=cur_counts[:, -1],
+        )
         for test in tests:
             if test == "chi2":
                 stat, p = chi2_from_counts(ref_counts, cur_counts)
-                rows.add(test="chi2", statistic=stat, p_value=p, **common)
+                rows.add(block, test="chi2", statistic=stat, p_value=p)
             elif test == "tvd":
                 value = tvd_from_counts(ref_counts, cur_counts)
-                rows.add(test="tvd", statistic=value, threshold=thresholds["tvd"], **common)
+                rows.add(block, test="tvd", statistic=value, threshold=thresholds["tvd"])
             elif test in ("psi", "jensen_shannon", "hellinger"):
                 value = _binned(test, ref_counts, cur_counts)
-                rows.add(test=test, statistic=value, threshold=thresholds[test], **common)
+                rows.add(block, test=test, statistic=value, threshold=thresholds[test])
             elif test == "missing":
-                share, p = _missing(
-                    ref_missing, n_ref + ref_missing, cur_missing, n_cur + cur_missing
-                )
-                rows.add(
-                    test="missing",
-                    statistic=share,
-                    p_value=p,
-                    threshold=thresholds["missing"],
-                    **common,
-                )
+                self._missing_row(block, thresholds["missing"], rows)
 
     def _column_verdicts(self, rows: Rows) -> Verdicts:
         return rows.verdicts(self.decision)
@@ -846,16 +844,19 @@ class _Batch:
     absent: tuple[str, ...]
 
 
-def _ks_from_grid(ref_counts: IntArray, cur_counts: IntArray) -> tuple[FloatArray, FloatArray]:
-    """KS lower bound from counts on a shared grid, and the width of the bound."""
+def _ks_from_grid(ref_counts: IntArray, cur_counts: IntArray) -> FloatArray:
+    """KS statistic read on a shared grid: a lower bound of the exact one.
+
+    The exact statistic exceeds it by at most the largest share of either
+    sample in one grid cell (see :class:`BatchProfile`).
+    """
     n = ref_counts.sum(axis=1, keepdims=True).astype(np.float64)
     m = cur_counts.sum(axis=1, keepdims=True).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         f_ref = np.cumsum(ref_counts, axis=1) / n
         f_cur = np.cumsum(cur_counts, axis=1) / m
-        d = np.abs(f_ref - f_cur).max(axis=1, initial=0.0)
-        bound = np.maximum((ref_counts / n).max(axis=1), (cur_counts / m).max(axis=1))
-    return d, bound
+        d: FloatArray = np.abs(f_ref - f_cur).max(axis=1, initial=0.0)
+    return d
 
 
 def _binned(test: str, ref_counts: IntArray, cur_counts: IntArray) -> FloatArray:
@@ -864,13 +865,6 @@ def _binned(test: str, ref_counts: IntArray, cur_counts: IntArray) -> FloatArray
     if test == "jensen_shannon":
         return np.asarray(jensen_shannon_from_counts(ref_counts, cur_counts), dtype=np.float64)
     return np.asarray(hellinger_from_counts(ref_counts, cur_counts), dtype=np.float64)
-
-
-def _missing(
-    missing_ref: IntArray, total_ref: IntArray, missing_cur: IntArray, total_cur: IntArray
-) -> tuple[FloatArray, FloatArray]:
-    result = missing_rate_test_from_counts(missing_ref, total_ref, missing_cur, total_cur)
-    return np.asarray(result[0], np.float64), np.asarray(result[1], np.float64)
 
 
 def _needs_values(reason: NDArray[np.object_]) -> NDArray[np.object_]:

@@ -165,14 +165,15 @@ def ks_2samp(
     _choice(method, _KS_METHODS, "method")
     pair = prepare_pair(reference, current, nan_policy=nan_policy, columns=columns)
     stats = ecdf_statistics(pair.reference, pair.current, ks=True)
-    assert stats.ks_greater is not None and stats.ks_less is not None
+    assert stats.ks_greater is not None
+    assert stats.ks_less is not None
     statistic = {
         "two-sided": stats.ks,
         "greater": stats.ks_greater,
         "less": stats.ks_less,
     }[alternative]
     n, m = pair.reference.n_valid, pair.current.n_valid
-    statistic = _snap_if_exact(statistic, n, m, method)
+    statistic = snap_if_exact(statistic, n, m, method)
     pvalue = ks_pvalue(statistic, n, m, alternative=alternative, method=method)
     return _result(pair, statistic, pvalue, "ks")
 
@@ -181,7 +182,7 @@ def ks_2samp(
 _MAX_AUTO_EXACT = 10_000
 
 
-def _snap_if_exact(
+def snap_if_exact(
     d: FloatArray, n: NDArray[np.int64], m: NDArray[np.int64], method: str
 ) -> FloatArray:
     """Round ``d`` to the lattice ``h / lcm(n, m)`` where scipy attempts the exact p-value.
@@ -261,13 +262,14 @@ def normalize_by_spread(distance: FloatArray, spread: FloatArray) -> FloatArray:
 
 
 def sorted_std(columns: SortedColumns) -> FloatArray:
-    """Standard deviation (ddof=0) of each column's valid values."""
+    """Return the standard deviation (ddof=0) of each column's valid values."""
     values = columns.values
     valid = np.arange(columns.n_rows) < columns.n_valid[:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(valid, values, 0.0).sum(axis=1) / columns.n_valid
         centred = np.where(valid, values - mean[:, None], 0.0)
-        return np.sqrt((centred * centred).sum(axis=1) / columns.n_valid)
+        std: FloatArray = np.sqrt((centred * centred).sum(axis=1) / columns.n_valid)
+    return std
 
 
 def cramervonmises(

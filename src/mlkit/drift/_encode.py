@@ -213,8 +213,9 @@ class CategoryEncoder:
         missing = pd.isna(values)
         ref_flat = np.array([v for cats in self.categories for v in cats], dtype=object)
         ref_col = np.repeat(np.arange(k), [len(c) for c in self.categories])
-        ref_local = np.concatenate([np.arange(len(c)) for c in self.categories] or [[]]).astype(
-            np.int64
+        ref_local = np.concatenate(
+            [np.arange(len(c), dtype=np.int64) for c in self.categories]
+            or [np.empty(0, dtype=np.int64)]
         )
         codes, uniques = pd.factorize(np.concatenate([ref_flat, values]), use_na_sentinel=True)
         ref_codes, cur_codes = codes[: len(ref_flat)], codes[len(ref_flat) :]
@@ -269,4 +270,5 @@ def with_columns(frame: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
     import pandas as pd
 
     filler = pd.DataFrame({n: np.full(len(frame), np.nan) for n in absent}, index=frame.index)
-    return pd.concat([frame, filler], axis=1)
+    out: pd.DataFrame = pd.concat([frame, filler], axis=1)
+    return out

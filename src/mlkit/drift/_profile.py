@@ -146,7 +146,7 @@ class ReferenceProfile:
                         expected="a str, int, float or bool category",
                     )
         meta = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
-        arrays = {
+        arrays: dict[str, NDArray[Any]] = {
             "meta": meta,
             "sorted": self.sorted.values,
             "n_valid": self.sorted.n_valid,
@@ -159,7 +159,7 @@ class ReferenceProfile:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
         try:
             with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, **arrays)
+                np.savez(fh, allow_pickle=False, **arrays)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, target)
@@ -229,7 +229,7 @@ class BinSpec:
 
     @classmethod
     def of(cls, reference: ReferenceProfile) -> BinSpec:
-        """The counting spec of ``reference``."""
+        """Return the counting spec of ``reference``."""
         return cls(
             fingerprint=reference.fingerprint,
             numeric=reference.numeric,
@@ -271,7 +271,7 @@ class BatchProfile:
 
     @classmethod
     def empty(cls, spec: BinSpec) -> BatchProfile:
-        """A profile of no rows."""
+        """Return a profile of no rows."""
         k_num, k_cat = len(spec.numeric), len(spec.categorical)
         width = max((len(c) for c in spec.categories), default=0) + 1
         return cls(

@@ -269,10 +269,12 @@ def _square_two_sided(n: int, h: IntArray) -> tuple[FloatArray, BoolArray]:
     return np.clip(out, 0.0, 1.0), fallback
 
 
-#: Above this size a rounding fallback of scipy's equal-size formula cannot
-#: move the p-value by 1e-9: both the exact and the asymptotic values are then
-#: within 1e-9 of 1 (checked for every n up to 3000 in the tests' derivation).
-_HORNER_CHECK_MAX_N = 3000
+#: Up to this size, p-values within 1e-9 of 1 are re-evaluated in scipy's
+#: order to find its rounding fallbacks. They are frequent but harmless beyond
+#: tiny sizes: for every n up to 6000, a fallback moved the p-value by more
+#: than 1e-9 only for n <= 7 (by at most 3.5e-13 for n > 100), so larger
+#: sizes (reachable with method="exact" only) skip the check.
+_HORNER_CHECK_MAX_N = _MAX_AUTO_N
 
 
 def _scipy_square_horner(n: int, h: int) -> float:
@@ -311,6 +313,7 @@ def _lattice_pvalues(big: int, small: int, h: IntArray, *, two_sided: bool) -> F
     linear filter along ``x``, run for all ``h`` at once by
     :func:`scipy.signal.lfilter`. The p-value is one minus the weighted count
     at ``(big, small)`` over the binomial probability of the same point.
+    Its absolute error is a few ulps (relative error grows as p shrinks).
     """
     g = math.gcd(big, small)
     a, b = small // g, big // g
@@ -318,32 +321,41 @@ def _lattice_pvalues(big: int, small: int, h: IntArray, *, two_sided: bool) -> F
     q = 1.0 - p  # exact: p >= 1/2
     hs = np.asarray(h, dtype=np.int64)
     rows = hs.size
-    widest = int(hs.max())
     y = np.arange(small + 1, dtype=np.int64)
-    top = np.minimum((b * y + widest - 1) // a, big)
-    if two_sided:
-        base = np.maximum((b * y - widest) // a + 1, 0)
-    else:
-        base = np.zeros_like(y)
+    # The window of row y covers the widest band; narrower ones are masked.
+    top = np.minimum((b * y + int(hs.max()) - 1) // a, big)
+    base = np.maximum((b * y - int(hs.max())) // a + 1, 0) if two_sided else np.zeros_like(y)
     width = int((top - base).max()) + 1
     shifts = np.diff(base).tolist()
     buf = np.zeros((rows, width + int(max(shifts, default=0))))
     kk = np.arange(width, dtype=np.int64)
 
+    # Per row and y, the band in window coordinates: [lo, hi].
+    def bounds(ys: IntArray) -> tuple[IntArray, IntArray]:
+        hi = np.minimum((b * ys[None, :] + hs[:, None] - 1) // a, big) - base[ys][None, :]
+        lo = np.maximum((b * ys[None, :] - hs[:, None]) // a + 1, 0) - base[ys][None, :]
+        return lo, hi
+
+    precomputed = rows * (small + 1) <= 4_000_000
+    if precomputed:
+        lo_all, hi_all = bounds(y)
     first = np.zeros((rows, width))
     first[:, 0] = 1.0  # the origin; base[0] == 0
-    hi = np.minimum((hs - 1) // a, big)
-    buf[:, :width] = signal.lfilter([1.0], [1.0, -p], first, axis=1) * (kk <= hi[:, None])
-    lo = np.zeros(rows, dtype=np.int64)
+    hi0 = np.minimum((hs - 1) // a, big)
+    buf[:, :width] = signal.lfilter([1.0], [1.0, -p], first, axis=1) * (kk <= hi0[:, None])
+    num, den = np.array([q]), np.array([1.0, -p])
     for yy in range(1, small + 1):
         sh = shifts[yy - 1]
-        hi = np.minimum((b * yy + hs - 1) // a, big) - base[yy]
-        if two_sided:
-            lo = np.maximum((b * yy - hs) // a + 1, 0) - base[yy]
-        inside = (kk <= hi[:, None]) & (kk >= lo[:, None])
-        step = buf[:, sh : sh + width] * inside
-        step = signal.lfilter([q], [1.0, -p], step, axis=1)
-        np.multiply(step, inside, out=buf[:, :width])
+        if precomputed:
+            lo, hi = lo_all[:, yy, None], hi_all[:, yy, None]
+        else:
+            lo, hi = bounds(np.array([yy]))
+        prev = buf[:, sh : sh + width]
+        # Above the band the previous row is already zero (the band only moves
+        # up); below it, cells the previous row still had must be dropped.
+        step = np.where(kk >= lo, prev, 0.0) if two_sided else prev
+        step = signal.lfilter(num, den, step, axis=1)
+        np.multiply(step, kk <= hi, out=buf[:, :width])
     stayed = buf[:, big - int(base[small])]
     total = float(stats.binom.pmf(big, big + small, p))
     return np.asarray(np.clip(1.0 - stayed / total, 0.0, 1.0), dtype=np.float64)
@@ -352,16 +364,31 @@ def _lattice_pvalues(big: int, small: int, h: IntArray, *, two_sided: bool) -> F
 def _lattice_by_group(
     big: IntArray, small: IntArray, h: IntArray, *, two_sided: bool
 ) -> FloatArray:
-    """:func:`_lattice_pvalues` once per unique ``(big, small)`` and unique ``h``."""
+    """:func:`_lattice_pvalues` once per unique ``(big, small)`` and unique ``h``.
+
+    Within a pair, statistics whose bands differ in width by more than a
+    factor of two run in separate batches, so narrow bands do not pay for the
+    widest one (a batch costs about 10 us per row of the lattice plus a few
+    ns per cell).
+    """
     out = np.empty(h.size)
     pairs, pair_index = np.unique(np.stack([big, small]), axis=1, return_inverse=True)
     pair_index = pair_index.reshape(-1)
     for i in range(pairs.shape[1]):
         cols = np.flatnonzero(pair_index == i)
         uniq, inv = np.unique(h[cols], return_inverse=True)
-        values = _lattice_pvalues(
-            int(pairs[0, i]), int(pairs[1, i]), uniq, two_sided=two_sided
-        )
+        values = np.empty(uniq.size)
+        start = 0
+        while start < uniq.size:
+            stop = start + 1
+            while stop < uniq.size and (
+                uniq[stop] <= 2 * uniq[start] or uniq.size - start <= 8 or stop - start < 8
+            ):
+                stop += 1
+            values[start:stop] = _lattice_pvalues(
+                int(pairs[0, i]), int(pairs[1, i]), uniq[start:stop], two_sided=two_sided
+            )
+            start = stop
         out[cols] = values[inv.reshape(-1)]
     return out
 
@@ -376,7 +403,7 @@ def _one_sided_counts_overflow(n1: IntArray, n2: IntArray) -> BoolArray:
 
 
 def _scipy_en(n1: IntArray, n2: IntArray) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """scipy's ``(m, n, en)`` with ``m >= n`` the sizes as floats, ``en = m*n/(m+n)``."""
+    """Scipy's ``(m, n, en)`` with ``m >= n`` the sizes as floats, ``en = m*n/(m+n)``."""
     big = np.maximum(n1, n2).astype(np.float64)
     small = np.minimum(n1, n2).astype(np.float64)
     return big, small, big * small / (big + small)
@@ -393,7 +420,7 @@ def _unique_apply(
 
 
 def _kstwo_sf(d: FloatArray, n_eff: FloatArray) -> FloatArray:
-    """scipy's two-sided asymptotic p-value ``kstwo.sf(d, round(en))``."""
+    """Scipy's two-sided asymptotic p-value ``kstwo.sf(d, round(en))``."""
 
     def sf(dd: FloatArray, nn: FloatArray) -> FloatArray:
         return np.asarray(stats.kstwo.sf(dd, nn), dtype=np.float64)
@@ -402,7 +429,7 @@ def _kstwo_sf(d: FloatArray, n_eff: FloatArray) -> FloatArray:
 
 
 def _hodges_one_sided(d: FloatArray, n1: IntArray, n2: IntArray) -> FloatArray:
-    """scipy's one-sided asymptotic p-value (Hodges 1958, eq. 5.3)."""
+    """Scipy's one-sided asymptotic p-value (Hodges 1958, eq. 5.3)."""
     big, small, en = _scipy_en(n1, n2)
     z = np.sqrt(en) * d
     expt = -2 * z**2 - 2 * z * (big + 2 * small) / np.sqrt(big * small * (big + small)) / 3.0
@@ -589,7 +616,11 @@ def _ks_compute(
     if asymp.any():
         sel = asymp
         if two_sided:
-            values = _kstwo_sf(asymp_d[sel], np.round(en[sel]))
+            # kstwo with n = round(0.5) = 0 (both sizes 1) is undefined: NaN, as in scipy.
+            n_eff = np.round(en[sel])
+            values = np.full(n_eff.size, np.nan)
+            live = n_eff > 0
+            values[live] = _kstwo_sf(asymp_d[sel][live], n_eff[live])
         else:
             values = _hodges_one_sided(asymp_d[sel], n1[sel], n2[sel])
         pvalue[sel] = np.clip(values, 0.0, 1.0)
@@ -846,7 +877,7 @@ def _cvm_cdf_inf(x: FloatArray) -> FloatArray:
 
 
 def _cvm_asymptotic(t: FloatArray, n1: IntArray, n2: IntArray) -> FloatArray:
-    """scipy's asymptotic p-value: T normalised by its exact mean and variance (Anderson 1962)."""
+    """Scipy's asymptotic p-value: T normalised by its exact mean and variance (Anderson 1962)."""
     et = np.empty(t.size)
     vt = np.empty(t.size)
     pairs, inv = np.unique(np.stack([n1, n2]), axis=1, return_inverse=True)
@@ -857,8 +888,8 @@ def _cvm_asymptotic(t: FloatArray, n1: IntArray, n2: IntArray) -> FloatArray:
         k, big_n = nx * ny, nx + ny
         cols = inv == i
         et[cols] = (1 + 1 / big_n) / 6
-        vt[cols] = (big_n + 1) * (4 * k * big_n - 3 * (nx**2 + ny**2) - 2 * k) / (
-            45 * big_n**2 * 4 * k
+        vt[cols] = (
+            (big_n + 1) * (4 * k * big_n - 3 * (nx**2 + ny**2) - 2 * k) / (45 * big_n**2 * 4 * k)
         )
     tn = 1 / 6 + (t - et) / np.sqrt(45 * vt)
     out = np.ones(t.size)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     from mlkit.drift._profile import ReferenceProfile
 
-__all__ = ["DriftReport", "Rows", "Verdicts"]
+__all__ = ["Block", "DriftReport", "Rows", "Verdicts"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -74,6 +74,21 @@ class Verdicts:
     reason: list[str]
 
 
+@attrs.frozen(eq=False)
+class Block:
+    """The fields that every test's rows share for one kind of column."""
+
+    group: IntArray
+    column: list[str]
+    kind: str
+    n_reference: IntArray
+    n_current: IntArray
+    missing_reference: IntArray
+    missing_current: IntArray
+    unseen: IntArray
+    reason: NDArray[np.object_]
+
+
 class Rows:
     """Accumulates the detector's result rows, then decides each one."""
 
@@ -82,41 +97,34 @@ class Rows:
 
     def add(
         self,
+        block: Block,
         *,
         test: str,
         statistic: FloatArray,
-        group: IntArray,
-        column: Sequence[str],
-        kind: str,
-        n_reference: IntArray,
-        n_current: IntArray,
-        missing_reference: IntArray,
-        missing_current: IntArray,
-        unseen: IntArray,
-        reason: NDArray[np.object_],
         p_value: FloatArray | None = None,
         threshold: float | None = None,
         note: str = "",
+        reason: NDArray[np.object_] | None = None,
     ) -> None:
-        """Add one test's rows for a block of columns."""
-        k = len(column)
+        """Add one test's rows for a block of columns (``reason`` overrides the block's)."""
+        k = len(block.column)
         self._parts.append(
             {
-                "group": np.asarray(group, dtype=np.int64),
-                "column": np.asarray(column, dtype=object),
-                "kind": np.full(k, kind, dtype=object),
+                "group": np.asarray(block.group, dtype=np.int64),
+                "column": np.asarray(block.column, dtype=object),
+                "kind": np.full(k, block.kind, dtype=object),
                 "test": np.full(k, test, dtype=object),
                 "statistic": np.asarray(statistic, dtype=np.float64),
                 "p_value": (
                     np.full(k, np.nan) if p_value is None else np.asarray(p_value, np.float64)
                 ),
                 "threshold": np.full(k, np.nan if threshold is None else threshold),
-                "n_reference": np.asarray(n_reference, dtype=np.int64),
-                "n_current": np.asarray(n_current, dtype=np.int64),
-                "missing_reference": np.asarray(missing_reference, dtype=np.int64),
-                "missing_current": np.asarray(missing_current, dtype=np.int64),
-                "unseen_categories": np.asarray(unseen, dtype=np.int64),
-                "reason": np.asarray(reason, dtype=object).copy(),
+                "n_reference": np.asarray(block.n_reference, dtype=np.int64),
+                "n_current": np.asarray(block.n_current, dtype=np.int64),
+                "missing_reference": np.asarray(block.missing_reference, dtype=np.int64),
+                "missing_current": np.asarray(block.missing_current, dtype=np.int64),
+                "unseen_categories": np.asarray(block.unseen, dtype=np.int64),
+                "reason": np.asarray(block.reason if reason is None else reason, dtype=object),
                 "note": np.full(k, note, dtype=object),
             }
         )
@@ -273,7 +281,8 @@ class Rows:
         # Empty strings mean "nothing to say": show them as None, not as "".
         frame["reason"] = pd.Series([r or None for r in frame["reason"]], dtype=object)
         frame["note"] = pd.Series([n or None for n in data["note"][order]], dtype=object)
-        return frame
+        out: pd.DataFrame = frame
+        return out
 
 
 def _frame_keys() -> list[str]:
@@ -347,7 +356,7 @@ class DriftReport:
         for name, kind in zip(profile.columns, profile.kinds, strict=True):
             if kind == "unsupported":
                 untestable[name] = profile.reasons.get(name, "unsupported dtype")
-        ordered = [c for c in profile.columns]
+        ordered = list(profile.columns)
         tested = tuple(c for c in ordered if c in tested_set)
         drifted_cols = tuple(c for c in ordered if c in drifted_set)
         share = len(drifted_cols) / len(tested) if tested else 0.0
@@ -375,7 +384,8 @@ class DriftReport:
         significance level for p-value tests and the effect-size threshold for
         distances; ``reason`` says why a row could not be tested.
         """
-        return self._table.copy()
+        table: pd.DataFrame = self._table.copy()
+        return table
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict of the verdict and every row (NaN as None)."""

@@ -123,7 +123,7 @@ def count_sorted(
 
 
 def per_cell_for(n_rows: int) -> int:
-    """Reference values per KS grid run: short runs for small samples, up to 64."""
+    """Return the reference values per KS grid run: few for small samples, up to 64."""
     return int(min(64, max(8, n_rows // 30_000)))
 
 
