@@ -38,7 +38,9 @@ from mlkit.drift._common import (
     SortedColumns,
     as_2d_float,
     check_nan_policy,
+    check_pair,
     column_names,
+    raise_on_nan,
     rows_searchsorted,
     sort_columns,
 )
@@ -701,32 +703,15 @@ def _binned_pair(
     _check_binning(binning)
     ref = as_2d_float(reference, name="reference", columns=columns)
     cur = as_2d_float(current, name="current", columns=columns)
-    if ref.shape[1] != cur.shape[1]:
-        raise DataError(
-            f"reference has {ref.shape[1]} columns but current has {cur.shape[1]}",
-            value=cur.shape[1],
-            expected=f"{ref.shape[1]} columns, in the same order",
-        )
-    names = column_names(ref.shape[1], columns)
-    for label, arr in (("reference", ref), ("current", cur)):
-        if arr.shape[0] == 0:
-            raise DataError(f"{label} has no rows", value=0, expected="at least 1 row")
+    names = check_pair(ref, cur, columns)
     ref_sorted = sort_columns(ref)
     edges = bin_edges(ref_sorted, bins=checked_bins, binning=binning, columns=names)  # type: ignore[arg-type]
     ref_counts = bin_counts_sorted(ref_sorted, edges)
     cur_counts, cur_valid = _count(cur, edges)
     ref_valid = ref_sorted.n_valid.astype(np.int64)
     has_nan = (ref_valid < ref.shape[0]) | (cur_valid < cur.shape[0])
-    if policy == "raise" and has_nan.any():
-        j = int(np.argmax(has_nan))
-        where = "reference" if ref_valid[j] < ref.shape[0] else "current"
-        raise DataError(
-            f"{where} column {names[j]!r} holds NaN; pass nan_policy='omit' to drop missing "
-            "values or 'propagate' to return NaN for such columns",
-            column=names[j],
-            value=float("nan"),
-            expected="no missing values under nan_policy='raise'",
-        )
+    if policy == "raise":
+        raise_on_nan(ref.shape[0] - ref_valid, cur.shape[0] - cur_valid, names)
     nan_out = _nan_rows(edges)
     if policy == "propagate":
         nan_out |= has_nan

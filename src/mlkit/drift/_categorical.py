@@ -32,7 +32,7 @@ from mlkit.drift._binned import (
     jensen_shannon_from_counts,
     psi_from_counts,
 )
-from mlkit.drift._common import check_nan_policy, column_names
+from mlkit.drift._common import as_2d, check_nan_policy, check_pair, column_names
 from mlkit.drift._results import CategoricalResult
 from mlkit.errors import ConfigurationError, DataError
 
@@ -127,15 +127,7 @@ def _as_2d_labels(data: Any, *, name: str) -> NDArray[Any]:
     if not isinstance(data, np.ndarray) and arr.dtype.kind in "US":
         # numpy turns a list like [1, "a"] into strings ("1", "a"); keep the labels.
         arr = np.asarray(data, dtype=object)
-    if arr.ndim == 1:
-        arr = arr[:, None]
-    if arr.ndim != 2:
-        raise DataError(
-            f"{name} must be 2-D (n_rows, n_columns), got an array of shape {arr.shape}",
-            value=arr.shape,
-            expected="a 2-D array",
-        )
-    return arr
+    return as_2d(arr, name=name)
 
 
 def _common_dtype(ref: NDArray[Any], cur: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
@@ -303,14 +295,8 @@ def category_counts(
     """
     ref = _as_2d_labels(reference, name="reference")
     cur = _as_2d_labels(current, name="current")
-    if ref.shape[1] != cur.shape[1]:
-        raise DataError(
-            f"reference has {ref.shape[1]} columns but current has {cur.shape[1]}",
-            value=cur.shape[1],
-            expected=f"{ref.shape[1]} columns, in the same order",
-        )
+    names = check_pair(ref, cur, columns, allow_empty=True)
     k = ref.shape[1]
-    names = column_names(k, columns)
     ref, cur = _common_dtype(ref, cur)
     # Each sample is hashed on its own and only the (few) distinct labels are
     # merged: cheaper than concatenating millions of object pointers.
@@ -604,10 +590,7 @@ def _categorical_result(
     ref = _as_2d_labels(reference, name="reference")
     cur = _as_2d_labels(current, name="current")
     counts = category_counts(ref, cur, columns=columns)
-    names = column_names(ref.shape[1], columns)
-    for label, arr in (("reference", ref), ("current", cur)):
-        if arr.shape[0] == 0:
-            raise DataError(f"{label} has no rows", value=0, expected="at least 1 row")
+    names = check_pair(ref, cur, columns)
     has_missing = (counts.missing_ref > 0) | (counts.missing_cur > 0)
     if policy == "raise" and has_missing.any():
         j = int(np.argmax(has_missing))

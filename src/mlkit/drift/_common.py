@@ -12,7 +12,7 @@ one array.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 import numpy as np
@@ -23,9 +23,12 @@ from mlkit.errors import ConfigurationError, DataError
 __all__ = [
     "NanPolicy",
     "SortedColumns",
+    "as_2d",
     "as_2d_float",
     "check_nan_policy",
+    "check_pair",
     "column_names",
+    "raise_on_nan",
     "rows_searchsorted",
     "sort_columns",
 ]
@@ -62,13 +65,8 @@ def column_names(n_columns: int, columns: Sequence[str] | None) -> list[str]:
     return names
 
 
-def as_2d_float(data: ArrayLike, *, name: str, columns: Sequence[str] | None = None) -> FloatArray:
-    """Return ``data`` as a 2-D float64 array of shape ``(n_rows, n_columns)``.
-
-    A 1-D input is one column. Non-numeric input raises :class:`DataError`
-    naming the first offending column and value.
-    """
-    arr = np.asarray(data)
+def as_2d(arr: NDArray[Any], *, name: str) -> NDArray[Any]:
+    """Return ``arr`` as ``(n_rows, n_columns)``: a 1-D array is one column."""
     if arr.ndim == 1:
         arr = arr[:, None]
     if arr.ndim != 2:
@@ -77,6 +75,57 @@ def as_2d_float(data: ArrayLike, *, name: str, columns: Sequence[str] | None = N
             value=arr.shape,
             expected="a 2-D array",
         )
+    return arr
+
+
+def check_pair(
+    reference: NDArray[Any],
+    current: NDArray[Any],
+    columns: Sequence[str] | None,
+    *,
+    allow_empty: bool = False,
+) -> list[str]:
+    """Check two 2-D samples have the same columns (and rows); return the column names."""
+    if reference.shape[1] != current.shape[1]:
+        raise DataError(
+            f"reference has {reference.shape[1]} columns but current has {current.shape[1]}",
+            value=current.shape[1],
+            expected=f"{reference.shape[1]} columns, in the same order",
+        )
+    if not allow_empty:
+        for label, arr in (("reference", reference), ("current", current)):
+            if arr.shape[0] == 0:
+                raise DataError(f"{label} has no rows", value=0, expected="at least 1 row")
+    return column_names(reference.shape[1], columns)
+
+
+def raise_on_nan(
+    ref_missing: NDArray[np.integer[Any]],
+    cur_missing: NDArray[np.integer[Any]],
+    names: Sequence[str],
+) -> None:
+    """Raise the ``nan_policy="raise"`` error for the first column holding a NaN, if any."""
+    has_nan = (ref_missing > 0) | (cur_missing > 0)
+    if not has_nan.any():
+        return
+    j = int(np.argmax(has_nan))
+    where = "reference" if ref_missing[j] else "current"
+    raise DataError(
+        f"{where} column {names[j]!r} holds NaN; pass nan_policy='omit' to drop missing "
+        "values or 'propagate' to return NaN for such columns",
+        column=names[j],
+        value=float("nan"),
+        expected="no missing values under nan_policy='raise'",
+    )
+
+
+def as_2d_float(data: ArrayLike, *, name: str, columns: Sequence[str] | None = None) -> FloatArray:
+    """Return ``data`` as a 2-D float64 array of shape ``(n_rows, n_columns)``.
+
+    A 1-D input is one column. Non-numeric input raises :class:`DataError`
+    naming the first offending column and value.
+    """
+    arr = as_2d(np.asarray(data), name=name)
     if arr.dtype.kind in "fiub":
         return np.asarray(arr, dtype=np.float64)
     names = column_names(arr.shape[1], columns)

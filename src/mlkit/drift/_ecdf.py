@@ -13,13 +13,14 @@ from mlkit.drift._common import (
     SortedColumns,
     as_2d_float,
     check_nan_policy,
-    column_names,
+    check_pair,
+    raise_on_nan,
     sort_columns,
 )
 from mlkit.drift._pvalues import cvm_pvalue, ks_pvalue
 from mlkit.drift._results import StatResult
 from mlkit.drift._twosample import ecdf_statistics
-from mlkit.errors import ConfigurationError, DataError
+from mlkit.errors import ConfigurationError
 
 __all__ = ["cramervonmises", "ks_2samp", "prepare_pair", "wasserstein"]
 
@@ -59,28 +60,11 @@ def prepare_pair(
     policy = check_nan_policy(nan_policy)
     ref = as_2d_float(reference, name="reference", columns=columns)
     cur = as_2d_float(current, name="current", columns=columns)
-    if ref.shape[1] != cur.shape[1]:
-        raise DataError(
-            f"reference has {ref.shape[1]} columns but current has {cur.shape[1]}",
-            value=cur.shape[1],
-            expected=f"{ref.shape[1]} columns, in the same order",
-        )
-    names = column_names(ref.shape[1], columns)
-    for label, arr in (("reference", ref), ("current", cur)):
-        if arr.shape[0] == 0:
-            raise DataError(f"{label} has no rows", value=0, expected="at least 1 row")
+    names = check_pair(ref, cur, columns)
     rs, cs = sort_columns(ref), sort_columns(cur)
+    if policy == "raise":
+        raise_on_nan(rs.n_missing, cs.n_missing, names)
     has_nan = (rs.n_missing > 0) | (cs.n_missing > 0)
-    if policy == "raise" and has_nan.any():
-        j = int(np.argmax(has_nan))
-        where = "reference" if rs.n_missing[j] else "current"
-        raise DataError(
-            f"{where} column {names[j]!r} holds NaN; pass nan_policy='omit' to drop missing "
-            "values or 'propagate' to return NaN for such columns",
-            column=names[j],
-            value=float("nan"),
-            expected="no missing values under nan_policy='raise'",
-        )
     propagate = has_nan if policy == "propagate" else np.zeros_like(has_nan)
     return Pair(rs, cs, tuple(names), propagate)
 

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
-from mlkit.drift._common import column_names
+from mlkit.drift._common import as_2d, check_pair
 from mlkit.drift._results import StatResult
 from mlkit.errors import DataError
 
@@ -44,15 +44,7 @@ def missing_mask(data: ArrayLike, *, name: str = "data") -> NDArray[np.bool_]:
     array([[False,  True],
            [ True, False]])
     """
-    arr = np.asarray(data)
-    if arr.ndim == 1:
-        arr = arr[:, None]
-    if arr.ndim != 2:
-        raise DataError(
-            f"{name} must be 2-D (n_rows, n_columns), got an array of shape {arr.shape}",
-            value=arr.shape,
-            expected="a 2-D array",
-        )
+    arr = as_2d(np.asarray(data), name=name)
     kind = arr.dtype.kind
     if kind in "fc":
         return np.asarray(np.isnan(arr), dtype=np.bool_)
@@ -197,21 +189,10 @@ def missing_rate_test(
     >>> res.pvalue < 0.05
     array([False,  True])
     """
-    masks: list[NDArray[np.bool_]] = []
-    for label, data in (("reference", reference), ("current", current)):
-        mask = missing_mask(data, name=label)
-        if mask.shape[0] == 0:
-            raise DataError(f"{label} has no rows", value=0, expected="at least 1 row")
-        masks.append(mask)
-    ref_mask, cur_mask = masks
-    if ref_mask.shape[1] != cur_mask.shape[1]:
-        raise DataError(
-            f"reference has {ref_mask.shape[1]} columns but current has {cur_mask.shape[1]}",
-            value=cur_mask.shape[1],
-            expected=f"{ref_mask.shape[1]} columns, in the same order",
-        )
+    ref_mask = missing_mask(reference, name="reference")
+    cur_mask = missing_mask(current, name="current")
+    names = check_pair(ref_mask, cur_mask, columns)
     k = ref_mask.shape[1]
-    names = column_names(k, columns)
     n_ref, n_cur = ref_mask.shape[0], cur_mask.shape[0]
     missing_ref = ref_mask.sum(axis=0, dtype=np.int64)
     missing_cur = cur_mask.sum(axis=0, dtype=np.int64)
