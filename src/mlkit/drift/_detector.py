@@ -736,7 +736,8 @@ class DriftDetector:
                 n, m = n_ref.astype(float), n_cur.astype(float)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     t = stats.cvm_u / (n * m * (n + m)) - (4 * n * m - 1) / (6 * (n + m))
-                rows.add(block, test="cvm", statistic=t, p_value=cvm_pvalue(t, n_ref, n_cur))
+                p = cvm_pvalue(t, n_ref, n_cur, u=stats.cvm_u)
+                rows.add(block, test="cvm", statistic=t, p_value=p)
             elif test == "wasserstein" and (stats is None or stats.wasserstein is None):
                 nan = np.full(len(ref_idx), np.nan)
                 rows.add(

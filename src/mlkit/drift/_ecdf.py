@@ -306,5 +306,7 @@ def cramervonmises(
     m = pair.current.n_valid.astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = stats.cvm_u / (n * m * (n + m)) - (4 * n * m - 1) / (6 * (n + m))
-    pvalue = cvm_pvalue(t, pair.reference.n_valid, pair.current.n_valid, method=method)
+    pvalue = cvm_pvalue(
+        t, pair.reference.n_valid, pair.current.n_valid, method=method, u=stats.cvm_u
+    )
     return _result(pair, t, pvalue, "cramervonmises")

@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 import numpy as np
@@ -75,12 +75,15 @@ _FAST_EXACT_EN = 100.0
 #: kstwo.sf is cheap (Durbin/Pomeranz on small matrices) and used as is.
 _FAST_KSTWO_N = 140
 
-#: Measured bounds of ``|log(fast / auto)|`` for p in [1e-12, 1], with a margin:
-#: see ``benchmarks/ks_pvalue_accuracy.py``. Rows are ``(en_from, bound)``;
-#: a column uses the last row whose ``en_from`` it reaches.
-_LATTICE_APPROX_BOUND = ((100.0, 0.5), (300.0, 0.3), (1000.0, 0.15), (3000.0, 0.1))
-_ONE_SAMPLE_APPROX_BOUND = ((140.0, 0.05), (1000.0, 0.01), (5000.0, 2e-3), (50000.0, 5e-4))
-#: Below this p-value the bounds above were not measured.
+#: Bounds of ``|log(fast / auto)|`` per column, ``coef * f(z) / g(en)`` with
+#: ``z = sqrt(en) * d``, measured for p-values down to 1e-20 by
+#: ``benchmarks/ks_pvalue_accuracy.py`` and used here with a margin of 2:
+#: unequal sizes up to 10000, ``max(z, 0.5)**2 / sqrt(en)`` (measured
+#: coefficient 0.50 for p >= 1e-12, 0.71 below);
+_LATTICE_BOUND_COEF = 1.5
+#: sizes above 10000, ``max(z, 1)**5 / round(en)**1.5`` (measured 0.11).
+_ONE_SAMPLE_BOUND_COEF = 0.25
+#: Thresholds below this are outside the measured range: always recompute.
 _BOUND_MIN_P = 1e-12
 
 
@@ -197,7 +200,7 @@ def _check_ks_statistic(d: FloatArray) -> FloatArray:
     if bad.any():
         j = int(np.flatnonzero(bad)[0])
         raise ConfigurationError(
-            f"d[{j}] = {d[j]!r} is not a KS statistic: it must lie in [0, 1]",
+            f"d[{j}] = {float(d[j])!r} is not a KS statistic: it must lie in [0, 1]",
             column=j,
             value=float(d[j]),
             expected="a value in [0, 1]",
@@ -230,6 +233,14 @@ def _square_one_sided(n: int, h: IntArray) -> FloatArray:
     table = _log_binomial_ratios(n)
     inside = h < table.size
     return np.where(inside, np.exp(table[np.minimum(h, table.size - 1)]), 0.0)
+
+
+#: Up to this size, p-values within 1e-9 of 1 are re-evaluated in scipy's
+#: order to find its rounding fallbacks. They are frequent but harmless beyond
+#: tiny sizes: for every n up to 6000, a fallback moved the p-value by more
+#: than 1e-9 only for n <= 7 (by at most 3.5e-13 for n > 100), so larger
+#: sizes (reachable with method="exact" only) skip the check.
+_HORNER_CHECK_MAX_N = _MAX_AUTO_N
 
 
 def _square_two_sided(n: int, h: IntArray) -> tuple[FloatArray, BoolArray]:
@@ -269,16 +280,8 @@ def _square_two_sided(n: int, h: IntArray) -> tuple[FloatArray, BoolArray]:
     return np.clip(out, 0.0, 1.0), fallback
 
 
-#: Up to this size, p-values within 1e-9 of 1 are re-evaluated in scipy's
-#: order to find its rounding fallbacks. They are frequent but harmless beyond
-#: tiny sizes: for every n up to 6000, a fallback moved the p-value by more
-#: than 1e-9 only for n <= 7 (by at most 3.5e-13 for n > 100), so larger
-#: sizes (reachable with method="exact" only) skip the check.
-_HORNER_CHECK_MAX_N = _MAX_AUTO_N
-
-
 def _scipy_square_horner(n: int, h: int) -> float:
-    """The two-sided equal-size sum in scipy's exact floating-point order.
+    """Evaluate the two-sided equal-size sum in scipy's floating-point order.
 
     Only used where the value is within 1e-9 of 1, to learn whether scipy's
     rounding lands above 1 (and scipy then falls back to the asymptotic value).
@@ -306,59 +309,73 @@ def _lattice_pvalues(big: int, small: int, h: IntArray, *, two_sided: bool) -> F
     A path from ``(0, 0)`` to ``(big, small)`` steps right for a value of the
     larger sample and up for one of the smaller; with ``a = small/g`` and
     ``b = big/g`` it stays inside while ``|a*x - b*y| < h`` (one-sided:
-    ``a*x - b*y < h``). Row ``y`` holds ``c(x, y) * p**x * q**y``, the number of
-    inside paths to ``(x, y)`` weighted so that values stay of order one near
-    the band (``p = big / (big + small)``, the band's slope). A row follows from
-    the previous one by ``v[x] = p * v[x-1] + q * v_prev[x]``: a first-order
-    linear filter along ``x``, run for all ``h`` at once by
-    :func:`scipy.signal.lfilter`. The p-value is one minus the weighted count
-    at ``(big, small)`` over the binomial probability of the same point.
-    Its absolute error is a few ulps (relative error grows as p shrinks).
+    ``a*x - b*y < h``). Row ``y`` holds, for the cells inside, the number of
+    paths to ``(x, y)`` that have already left the band, weighted by
+    ``p**x * q**y`` (``p = big / (big + small)``, the band's slope) so that
+    values stay of order one along the band. A row follows from the previous
+    one by ``v[x] = p * v[x-1] + q * v_prev[x]``: a first-order linear filter
+    along ``x``, run for all ``h`` at once by :func:`scipy.signal.lfilter`.
+    Cells outside the band feed in their whole weighted binomial mass
+    ``binom.pmf(x, x + y, p)``. The p-value is the weighted count at
+    ``(big, small)`` over the binomial probability of that point. Every term
+    is positive, so the relative error stays near ``(big + small) * eps``
+    even for tiny p-values.
     """
     g = math.gcd(big, small)
     a, b = small // g, big // g
     p = big / (big + small)
     q = 1.0 - p  # exact: p >= 1/2
-    hs = np.asarray(h, dtype=np.int64)
-    rows = hs.size
+    hs = np.asarray(h, dtype=np.int64)[:, None]
+    rows = hs.shape[0]
     y = np.arange(small + 1, dtype=np.int64)
-    # The window of row y covers the widest band; narrower ones are masked.
-    top = np.minimum((b * y + int(hs.max()) - 1) // a, big)
-    base = np.maximum((b * y - int(hs.max())) // a + 1, 0) if two_sided else np.zeros_like(y)
-    width = int((top - base).max()) + 1
+    # Absolute band edges per (h, y): inside is lo_abs <= x <= hi_abs.
+    hi_abs = np.minimum((b * y[None, :] + hs - 1) // a, big)
+    lo_abs = np.maximum((b * y[None, :] - hs) // a + 1, 0) if two_sided else np.zeros_like(hi_abs)
+    # One window per row of the lattice, wide enough for the widest band.
+    base = lo_abs.min(axis=0)
+    width = int((hi_abs.max(axis=0) - base).max()) + 1
     shifts = np.diff(base).tolist()
     buf = np.zeros((rows, width + int(max(shifts, default=0))))
     kk = np.arange(width, dtype=np.int64)
+    lo, hi = lo_abs - base, hi_abs - base
 
-    # Per row and y, the band in window coordinates: [lo, hi].
-    def bounds(ys: IntArray) -> tuple[IntArray, IntArray]:
-        hi = np.minimum((b * ys[None, :] + hs[:, None] - 1) // a, big) - base[ys][None, :]
-        lo = np.maximum((b * ys[None, :] - hs[:, None]) // a + 1, 0) - base[ys][None, :]
-        return lo, hi
+    # Mass of the cells just above the band, read by the next row: cell x
+    # joins the band at row y_in(x) and is outside (fully exited) at y_in - 1.
+    x_all = np.arange(big + 1 + width, dtype=np.int64)
+    y_in = np.maximum(-((hs - 1 - a * x_all[None, :]) // b), 1)
+    above = np.where(
+        (x_all[None, :] > hi_abs[:, :1]) & (x_all[None, :] <= big),
+        stats.binom.pmf(x_all[None, :], x_all[None, :] + y_in - 1, p),
+        0.0,
+    )
+    if two_sided:
+        # Mass of the cell just left of the band, scaled for the filter's gain
+        # q, added at the band's first cell (flat index into the row block).
+        left_x = lo_abs - 1
+        usable = (left_x >= 0) & (lo <= hi)
+        left = np.where(usable, stats.binom.pmf(left_x, left_x + y, p), 0.0) * (p / q)
+        left_at = np.arange(rows)[:, None] * width + np.clip(lo, 0, width - 1)
+    # The previous row's band end, in the current row's window.
+    prev_hi = hi[:, :-1] - np.asarray(shifts, dtype=np.int64)
 
-    precomputed = rows * (small + 1) <= 4_000_000
-    if precomputed:
-        lo_all, hi_all = bounds(y)
-    first = np.zeros((rows, width))
-    first[:, 0] = 1.0  # the origin; base[0] == 0
-    hi0 = np.minimum((hs - 1) // a, big)
-    buf[:, :width] = signal.lfilter([1.0], [1.0, -p], first, axis=1) * (kk <= hi0[:, None])
     num, den = np.array([q]), np.array([1.0, -p])
     for yy in range(1, small + 1):
         sh = shifts[yy - 1]
-        if precomputed:
-            lo, hi = lo_all[:, yy, None], hi_all[:, yy, None]
-        else:
-            lo, hi = bounds(np.array([yy]))
-        prev = buf[:, sh : sh + width]
-        # Above the band the previous row is already zero (the band only moves
-        # up); below it, cells the previous row still had must be dropped.
-        step = np.where(kk >= lo, prev, 0.0) if two_sided else prev
+        start = int(base[yy])
+        step = np.where(
+            kk > prev_hi[:, yy - 1, None], above[:, start : start + width], buf[:, sh : sh + width]
+        )
+        if two_sided:
+            # Cells below the band must not leak into it through the filter;
+            # cells above it only affect cells above it, zeroed below.
+            step *= kk >= lo[:, yy, None]
+            step.reshape(-1)[left_at[:, yy]] += left[:, yy]
         step = signal.lfilter(num, den, step, axis=1)
-        np.multiply(step, kk <= hi, out=buf[:, :width])
-    stayed = buf[:, big - int(base[small])]
+        np.multiply(step, kk <= hi[:, yy, None], out=buf[:, :width])
+    exited = buf[:, big - int(base[small])]
     total = float(stats.binom.pmf(big, big + small, p))
-    return np.asarray(np.clip(1.0 - stayed / total, 0.0, 1.0), dtype=np.float64)
+    empty = (hi < lo).any(axis=1)  # a row with no inside cell: every path exits
+    return np.asarray(np.where(empty, 1.0, np.clip(exited / total, 0.0, 1.0)), dtype=np.float64)
 
 
 def _lattice_by_group(
@@ -367,9 +384,10 @@ def _lattice_by_group(
     """:func:`_lattice_pvalues` once per unique ``(big, small)`` and unique ``h``.
 
     Within a pair, statistics whose bands differ in width by more than a
-    factor of two run in separate batches, so narrow bands do not pay for the
-    widest one (a batch costs about 10 us per row of the lattice plus a few
-    ns per cell).
+    factor of two run in separate batches (unless the batch would be tiny),
+    so narrow bands do not pay for the widest one: a batch costs about 15 us
+    per row of the lattice plus a few ns per cell. Batches also stay under
+    about 4M cells of boundary masses (memory).
     """
     out = np.empty(h.size)
     pairs, pair_index = np.unique(np.stack([big, small]), axis=1, return_inverse=True)
@@ -378,11 +396,14 @@ def _lattice_by_group(
         cols = np.flatnonzero(pair_index == i)
         uniq, inv = np.unique(h[cols], return_inverse=True)
         values = np.empty(uniq.size)
+        cap = max(1, 4_000_000 // int(pairs[0, i] + pairs[1, i] + 1))
         start = 0
         while start < uniq.size:
             stop = start + 1
-            while stop < uniq.size and (
-                uniq[stop] <= 2 * uniq[start] or uniq.size - start <= 8 or stop - start < 8
+            while (
+                stop < uniq.size
+                and stop - start < cap
+                and (uniq[stop] <= 2 * uniq[start] or uniq.size - start <= 8 or stop - start < 8)
             ):
                 stop += 1
             values[start:stop] = _lattice_pvalues(
@@ -533,23 +554,16 @@ def _lattice_approx(d: FloatArray, n1: IntArray, n2: IntArray) -> FloatArray:
     return np.asarray(special.kolmogorov(np.maximum(z, 0.0)), dtype=np.float64)
 
 
-def _bound_lookup(table: tuple[tuple[float, float], ...], en: FloatArray) -> FloatArray:
-    starts = np.array([row[0] for row in table])
-    bounds = np.array([row[1] for row in table])
-    idx = np.searchsorted(starts, en, side="right") - 1
-    return np.asarray(bounds[np.clip(idx, 0, None)], dtype=np.float64)
-
-
 # --------------------------------------------------------------------------
 # KS: dispatch
 
 
-@attrs.frozen
+@attrs.frozen(eq=False)
 class _KSComputed:
     pvalue: FloatArray
     method: NDArray[np.str_]
     fell_back: BoolArray
-    #: ``|log(fast / auto)|`` may reach this; 0 where "fast" equals "auto".
+    #: ``|log(fast / auto)|`` stays below this; 0 where "fast" equals "auto".
     log_bound: FloatArray
 
 
@@ -563,11 +577,11 @@ def _ks_compute(
     log_bound = np.zeros(k)
     ok = (n1 > 0) & (n2 > 0) & ~np.isnan(d)
     two_sided = alternative == "two-sided"
-    big = np.maximum(n1, n2)
-    small_sizes = ok & (big <= _MAX_AUTO_N)
-    g = np.gcd(n1, np.where(ok, n2, 1))
-    g = np.where(g == 0, 1, g)
-    _, _, en = _scipy_en(n1, np.where(ok, n2, 1))
+    small_sizes = ok & (np.maximum(n1, n2) <= _MAX_AUTO_N)
+    # Placeholders keep the arithmetic finite on columns that are not ok.
+    n1_ok, n2_ok = np.where(ok, n1, 1), np.where(ok, n2, 1)
+    g = np.gcd(n1_ok, n2_ok)
+    _, _, en = _scipy_en(n1_ok, n2_ok)
 
     approx_lattice = np.zeros(k, dtype=bool)
     approx_one_sample = np.zeros(k, dtype=bool)
@@ -575,8 +589,8 @@ def _ks_compute(
         want_exact = small_sizes
     elif method == "exact":
         want_exact = ok.copy()
-        # scipy's test, in floating point: lcm(n1, n2) would pass int32.
-        too_big = ok & ((n1 // g) >= _INT32_MAX / (n2 // g))
+        # scipy's test, in floating point: lcm(n1, n2) would reach int32's maximum.
+        too_big = ok & ((n1_ok // g) >= _INT32_MAX / (n2_ok // g))
         fell_back |= too_big
         want_exact &= ~too_big
     elif method == "asymp":
@@ -592,12 +606,12 @@ def _ks_compute(
     asymp_d = d.copy()
     lattice = want_exact | approx_lattice
     if lattice.any():
-        lcm = (n1 // g) * n2
+        lcm = (n1_ok // g) * n2_ok
         h = np.where(lattice, np.round(d * lcm.astype(np.float64)), 0).astype(np.int64)
-        asymp_d = np.where(lattice, h / np.where(lattice, lcm, 1), d)
-        exact_p, exact_fb = _ks_exact(h, n1, n2, want_exact & (h > 0), two_sided)
+        asymp_d = np.where(lattice, h / lcm, d)
+        exact_p, exact_fb = _ks_exact(h, n1_ok, n2_ok, want_exact & (h > 0), two_sided)
         done = want_exact & ~exact_fb
-        pvalue = np.where(done, exact_p, pvalue)
+        pvalue = np.where(done & (h > 0), exact_p, pvalue)
         pvalue = np.where(want_exact & (h == 0), 1.0, pvalue)
         used[done] = "exact"
         fell_back |= exact_fb
@@ -605,12 +619,15 @@ def _ks_compute(
             sel = approx_lattice
             pvalue[sel] = _lattice_approx(asymp_d[sel], n1[sel], n2[sel])
             used[sel] = "fast"
-            log_bound[sel] = _bound_lookup(_LATTICE_APPROX_BOUND, en[sel])
+            z = np.sqrt(en[sel]) * asymp_d[sel]
+            log_bound[sel] = _LATTICE_BOUND_COEF * np.maximum(z, 0.5) ** 2 / np.sqrt(en[sel])
     if approx_one_sample.any():
         sel = approx_one_sample
-        pvalue[sel] = _one_sample_sf_fast(np.round(en[sel]), asymp_d[sel])
+        n_eff = np.round(en[sel])
+        pvalue[sel] = _one_sample_sf_fast(n_eff, asymp_d[sel])
         used[sel] = "fast"
-        log_bound[sel] = _bound_lookup(_ONE_SAMPLE_APPROX_BOUND, np.round(en[sel]))
+        z = np.sqrt(n_eff) * asymp_d[sel]
+        log_bound[sel] = _ONE_SAMPLE_BOUND_COEF * np.maximum(z, 1.0) ** 5 / n_eff**1.5
 
     asymp = ok & (used == "")
     if asymp.any():
@@ -734,19 +751,21 @@ def ks_pvalue(
           one-sided tests (exact counts or Hodges' formula), unequal sizes
           with ``en = n*m/(n+m) < 100`` (exact recursion, at most ``2 en``
           rows), and ``round(en) <= 140`` above 10000;
-        * unequal sizes up to 10000, two-sided, ``en >= 100``: the limiting
-          Kolmogorov distribution with Hodges' first-order shift and a lattice
-          continuity correction. Measured ``|log(fast / auto)|`` for
-          p in [1e-12, 1]: 0.26 at en in [100, 300), 0.13 in [300, 1000),
-          0.07 in [1000, 3000), 0.05 in [3000, 5000]; absolute deviation at
-          most 0.006, 0.004, 0.002, 0.001;
-        * sizes above 10000 (where ``"auto"`` is ``kstwo.sf``, up to 0.7 s
-          per value at ``en = 5e5``): scipy's own Pelz-Good expansion for
-          ``en*d**2 < 2.2`` and a second-order expansion of Smirnov's
-          one-sided series in the tail. Measured ``|log(fast / asymp)|`` for
-          p in [1e-12, 1]: 1.2e-2 at round(en) in (140, 1000), 2.1e-3 in
-          [1000, 5000), 2.3e-4 in [5000, 50000), 2.4e-5 above; absolute
-          deviation below 1e-5.
+        * two-sided, unequal sizes up to 10000, ``en >= 100``: the limiting
+          Kolmogorov distribution with Hodges' first-order shift and a
+          lattice continuity correction. Measured ``|log(fast / auto)|`` at
+          en in [100, 300), [300, 1000), [1000, 3000), [3000, 5000]: 0.41,
+          0.23, 0.075, 0.036 for p in [1e-12, 1] (about a quarter of that
+          for p >= 1e-3) and 1.2, 0.65, 0.18, 0.075 for p in [1e-20, 1e-12);
+          absolute deviation at most 5.3e-3, 3.4e-3, 2.2e-3, 1.1e-3;
+        * two-sided, sizes above 10000 (where ``"auto"`` is ``kstwo.sf``, up
+          to 0.7 s per value at ``en = 5e5``): scipy's own Pelz-Good
+          expansion for ``en*d**2 < 2.2`` and a second-order expansion of
+          Smirnov's one-sided series in the tail. Measured
+          ``|log(fast / auto)|`` for p in [1e-12, 1]: 3.2e-2 at round(en) in
+          (140, 300), 4.8e-3 in [300, 1000), 1.9e-4 in [1000, 3000), 5e-5 in
+          [3000, 50000), 1.1e-6 in [5e4, 5e5]; absolute deviation at most
+          7e-6, and 1e-7 from en = 1000.
 
         The bounds come from ``python -m benchmarks.ks_pvalue_accuracy``.
 
@@ -759,17 +778,18 @@ def ks_pvalue(
     -----
     Work is shared across columns: the exact recursion runs once per unique
     pair of sizes for all the statistics of that pair, and asymptotic values
-    once per unique ``(d, en)``. Cost of the exact recursion for unequal sizes
-    (``"auto"`` up to 10000, two-sided): ``min(n, m)`` rows of one linear
-    filter each, about 10 us per row for a few columns (0.1 s at
-    10000 x 9999, about 5x scipy's compiled loop for one column, comparable
-    for many columns of one size pair).
+    once per unique ``(d, en)``. The exact recursion for unequal sizes
+    (``"auto"`` up to 10000, two-sided) costs ``min(n, m)`` rows of one
+    linear filter, about 15 us per row plus a few ns per cell. It is slower
+    than scipy's compiled loop: at 10000 x 9000, 0.13-0.16 s for one column
+    (scipy: 0.01-0.04 s), 0.85-2.6 s for 20 columns (scipy's loop: 0.2-1.1 s).
+    ``"fast"`` and :func:`ks_pvalue_decide` avoid it except near a threshold.
 
     Examples
     --------
     >>> from mlkit.drift._pvalues import ks_pvalue
     >>> ks_pvalue([0.5, 0.5, 0.02], [10, 10, 20000], [10, 12, 30000])
-    array([0.16782..., 0.08271..., 0.00...])
+    array([1.6782...e-01, 9.2702...e-02, 1.3357...e-04])
     """
     return ks_pvalue_details(d, n, m, alternative=alternative, method=method).pvalue
 
@@ -791,11 +811,19 @@ def ks_pvalue_decide(
     where ``auto = ks_pvalue(d, n, m, alternative=alternative)``.
 
     The safety band is multiplicative: a column is recomputed when
-    ``|log(fast / threshold)| <= B``, with ``B`` the measured bound of
-    ``|log(fast / auto)|`` for its size range (see :func:`ks_pvalue`) times a
-    margin of about 2; columns where "fast" equals "auto" are never
-    recomputed. Thresholds below 1e-12 (outside the measured range) make
-    every approximated column recompute.
+    ``|log(fast / threshold)| <= B``, where ``B`` bounds ``|log(fast / auto)|``
+    at that column's sizes and statistic (``z = sqrt(en) * d``) with a margin
+    of at least 2 over the largest error measured for p-values down to 1e-20
+    (``python -m benchmarks.ks_pvalue_accuracy``):
+
+    * two-sided, unequal sizes up to 10000, ``en >= 100``:
+      ``B = 1.5 * max(z, 0.5)**2 / sqrt(en)`` (measured coefficient 0.71);
+      about +-9% at en = 1000 and p = 0.05, +-4% at en = 5000;
+    * two-sided, sizes above 10000: ``B = 0.25 * max(z, 1)**5 / round(en)**1.5``
+      (measured 0.11); about 3e-6 at en = 5000 and p = 0.05;
+    * everywhere else "fast" is "auto" and nothing is recomputed.
+
+    Thresholds below 1e-12 make every approximated column recompute.
 
     Parameters
     ----------
@@ -808,13 +836,15 @@ def ks_pvalue_decide(
     Returns
     -------
     numpy.ndarray
-        ``(n_columns,)`` float64 p-values: exact where recomputed,
+        ``(n_columns,)`` float64 p-values: scipy's where recomputed,
         approximate elsewhere.
 
     Examples
     --------
     >>> from mlkit.drift._pvalues import ks_pvalue_decide
-    >>> p = ks_pvalue_decide([0.0121, 0.03], [20000, 20000], [30000, 30000], threshold=0.05)
+    >>> p = ks_pvalue_decide([0.0115, 0.03], 20000, 30000, threshold=0.05)
+    >>> p
+    array([8.302...e-02, 8.126...e-10])
     >>> (p <= 0.05).tolist()
     [False, True]
     """
@@ -833,20 +863,20 @@ def ks_pvalue_decide(
     if bad.any():
         j = int(np.flatnonzero(bad)[0])
         raise ConfigurationError(
-            f"threshold[{j}] = {t[j]!r} is not a probability in [0, 1]",
+            f"threshold[{j}] = {float(t[j])!r} is not a probability in [0, 1]",
             column=j,
             value=float(t[j]),
             expected="a value in [0, 1]",
         )
     fast = _ks_compute(dd, n1, n2, alternative, "fast")
     pvalue = fast.pvalue.copy()
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         gap = np.abs(np.log(pvalue) - np.log(t))
     near = (fast.log_bound > 0) & ((gap <= fast.log_bound) | (t < _BOUND_MIN_P))
     if near.any():
         exact = _ks_compute(dd[near], n1[near], n2[near], alternative, "auto")
         pvalue[near] = exact.pvalue
-    return pvalue
+    return np.asarray(pvalue, dtype=np.float64)
 
 
 # --------------------------------------------------------------------------
@@ -877,13 +907,13 @@ def _cvm_cdf_inf(x: FloatArray) -> FloatArray:
 
 
 def _cvm_asymptotic(t: FloatArray, n1: IntArray, n2: IntArray) -> FloatArray:
-    """Scipy's asymptotic p-value: T normalised by its exact mean and variance (Anderson 1962)."""
+    """Scipy's asymptotic p-value: T standardised by its exact moments (Anderson 1962)."""
     et = np.empty(t.size)
     vt = np.empty(t.size)
     pairs, inv = np.unique(np.stack([n1, n2]), axis=1, return_inverse=True)
     inv = inv.reshape(-1)
     for i in range(pairs.shape[1]):
-        # Python integers: 4*k*N overflows int64 for samples of a few million.
+        # Python integers, as scipy: 4*k*N overflows int64 for samples of millions.
         nx, ny = int(pairs[0, i]), int(pairs[1, i])
         k, big_n = nx * ny, nx + ny
         cols = inv == i
@@ -893,17 +923,17 @@ def _cvm_asymptotic(t: FloatArray, n1: IntArray, n2: IntArray) -> FloatArray:
         )
     tn = 1 / 6 + (t - et) / np.sqrt(45 * vt)
     out = np.ones(t.size)
-    live = tn >= 0.003
+    live = tn >= 0.003  # below, 1 - cdf is 1 to 1e-18 (scipy's shortcut)
     out[live] = np.maximum(1.0 - _cvm_cdf_inf(tn[live]), 0.0)
     return out
 
 
 @attrs.frozen(eq=False)
 class _CvMNull:
-    """The exact null distribution of Anderson's path sum for one pair of sizes."""
+    """The exact null distribution of the CvM path sum for one pair of sizes."""
 
-    values: FloatArray  # sorted distinct values
-    at_least: NDArray[np.float64] | IntArray  # number of paths with value >= values[i]
+    values: FloatArray  # sorted distinct path sums
+    at_least: NDArray[Any]  # number of paths with sum >= values[i] (int64 or float64)
     n_paths: int
 
 
@@ -911,21 +941,18 @@ class _CvMNull:
 def _cvm_null(nx: int, ny: int) -> _CvMNull:
     """Distribution of ``sum (a*v - b*u)**2`` over the lattice paths to ``(ny, nx)``.
 
-    Xiao, Gordon and Yakovlev (2006), Algorithm 1: node ``(u, v)`` holds the
-    frequency table of the path sums reaching it; tables are sorted value
-    arrays with counts, merged from the left and lower neighbours. Counts are
-    exact int64 while the number of paths fits, float64 beyond.
+    Xiao, Gordon and Yakovlev (2006), Algorithm 1 (``a = lcm/nx``,
+    ``b = lcm/ny``): node ``(u, v)`` holds the frequency table of the sums of
+    the paths reaching it, merged from its two predecessors and shifted by
+    the node's own term. Tables are sorted value arrays with counts; counts
+    are exact int64 while the number of paths fits, float64 beyond.
     """
     lcm = nx * ny // math.gcd(nx, ny)
     a, b = lcm // nx, lcm // ny
     n_paths = math.comb(nx + ny, nx)
-    count_dtype: type[np.signedinteger] | type[np.floating] = (  # type: ignore[type-arg]
-        np.int64 if n_paths < 2**62 else np.float64
-    )
+    count_dtype = np.int64 if n_paths < 2**62 else np.float64
     empty = (np.empty(0, dtype=np.int64), np.empty(0, dtype=count_dtype))
-    column: list[tuple[NDArray[np.int64], NDArray[np.generic]]] = [
-        (np.zeros(1, dtype=np.int64), np.ones(1, dtype=count_dtype))
-    ] + [empty] * nx
+    column = [(np.zeros(1, dtype=np.int64), np.ones(1, dtype=count_dtype))] + [empty] * nx
     for u in range(ny + 1):
         left = empty
         for v in range(nx + 1):
@@ -982,7 +1009,7 @@ def cvm_pvalue(
     ----------
     t
         ``(n_columns,)`` statistics T as scipy computes them (mid-ranks for
-        ties), NaN for columns that could not be tested.
+        ties); NaN gives a NaN p-value.
     n, m
         ``(n_columns,)`` (or scalar) sizes of the reference and current
         samples. A column with fewer than two values in a sample gets NaN,
@@ -992,10 +1019,11 @@ def cvm_pvalue(
         ``"exact"`` or ``"asymptotic"``.
     u
         Optional ``(n_columns,)`` U statistics (Anderson's
-        ``U = n*sum(r_i - i)**2 + m*sum(s_j - j)**2``). The exact p-value is
-        a function of U, a multiple of 1/4; without ``u`` it is recovered from
-        T as ``U = (T + (4nm - 1)/(6(n+m))) * nm(n+m)`` rounded to the nearest
-        1/4, which is exact while ``nm`` is below about 1e7.
+        ``U = n*sum(r_i - i)**2 + m*sum(s_j - j)**2``, a multiple of 1/4),
+        which the exact p-value is a function of. Without ``u`` it is
+        recovered from T as ``U = (T + (4nm - 1)/(6(n+m))) * nm(n+m)``
+        rounded to the nearest 1/4, which is exact while ``nm`` is below
+        about 1e7 (far beyond where the exact method is affordable).
 
     Returns
     -------
@@ -1004,17 +1032,17 @@ def cvm_pvalue(
 
     Notes
     -----
-    The exact null distribution is computed once per pair of sizes (cached
-    for the 32 most recent pairs): about 20 ms for 20 x 20, 0.3 s for 20 x 19
-    (coprime sizes have many distinct path sums). Its cost grows quickly
-    with the sizes, as scipy's does. The asymptotic series runs over all
-    columns at once.
+    The exact null distribution is computed once per pair of sizes and
+    cached for the 32 most recent pairs: about 10 ms for 20 x 20 and 0.2 s
+    for 20 x 19 (coprime sizes have many distinct path sums); its cost grows
+    quickly with the sizes, as scipy's does. The asymptotic series runs over
+    all columns at once.
 
     Examples
     --------
     >>> from mlkit.drift._pvalues import cvm_pvalue
     >>> cvm_pvalue([0.4, 0.4], [10, 100], [10, 120])
-    array([0.06..., 0.07...])
+    array([0.0765..., 0.0723...])
     """
     _check_choice(method, _CVM_METHODS, "method")
     tt, n1, n2 = _as_columns(t, n, m, "t")
