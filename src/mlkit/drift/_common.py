@@ -134,6 +134,7 @@ def as_2d_float(data: ArrayLike, *, name: str, columns: Sequence[str] | None = N
             np.asarray(arr[:, j], dtype=np.float64)
         except (TypeError, ValueError):
             bad = next(v for v in arr[:, j] if not _is_number(v))
+            bad = bad.item() if isinstance(bad, np.generic) else bad
             raise DataError(
                 f"{name} {names[j]!r}: value {bad!r} is not numeric; "
                 "a numeric test needs numbers (encode categories and use a categorical test)",
