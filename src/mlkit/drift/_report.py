@@ -267,26 +267,28 @@ class Rows:
             reason=[str(r) for r in reason],
         )
 
-    def to_frame(self, profile: ReferenceProfile) -> pd.DataFrame:
-        """All rows as a tidy frame with a ``chunk`` column, ordered like the reference."""
-        import pandas as pd
-
+    def columns(self, profile: ReferenceProfile) -> dict[str, NDArray[Any]]:
+        """All rows as arrays (``chunk`` first), in chunk then reference column order."""
         data = self.data
         order_of = {name: i for i, name in enumerate(profile.columns)}
         pos = np.array([order_of.get(c, len(order_of)) for c in data["column"]], dtype=np.int64)
         order = np.lexsort((pos, data["group"]))
-        frame = pd.DataFrame(
-            {"chunk": data["group"][order], **{c: data[c][order] for c in _frame_keys()}}
-        )
-        # Empty strings mean "nothing to say": show them as None, not as "".
-        frame["reason"] = pd.Series([r or None for r in frame["reason"]], dtype=object)
-        frame["note"] = pd.Series([n or None for n in data["note"][order]], dtype=object)
-        out: pd.DataFrame = frame
+        out = {"chunk": data["group"][order]}
+        for key in (*FRAME_COLUMNS, "note", "tested"):
+            values = data[key][order]
+            if key in ("reason", "note"):
+                # Empty strings mean "nothing to say": show them as None.
+                values = values.copy()
+                values[values == ""] = None
+            out[key] = values
         return out
 
+    def to_frame(self, profile: ReferenceProfile) -> pd.DataFrame:
+        """All rows as a tidy frame with a ``chunk`` column, ordered like the reference."""
+        import pandas as pd
 
-def _frame_keys() -> list[str]:
-    return [*FRAME_COLUMNS, "tested"]
+        frame: pd.DataFrame = pd.DataFrame(self.columns(profile))
+        return frame
 
 
 def _json(value: Any) -> Any:
@@ -330,7 +332,7 @@ class DriftReport:
     correction: str | None
     decision: str
     drift_share: float
-    _table: pd.DataFrame = attrs.field(alias="table")
+    _table: Mapping[str, NDArray[Any]] = attrs.field(alias="table")
 
     @classmethod
     def build(
@@ -360,7 +362,11 @@ class DriftReport:
         tested = tuple(c for c in ordered if c in tested_set)
         drifted_cols = tuple(c for c in ordered if c in drifted_set)
         share = len(drifted_cols) / len(tested) if tested else 0.0
-        table = rows.to_frame(profile).drop(columns=["chunk", "tested"])
+        table = {
+            key: values
+            for key, values in rows.columns(profile).items()
+            if key not in ("chunk", "tested")
+        }
         return cls(
             drifted=bool(tested) and share >= drift_share,
             share=share,
@@ -384,14 +390,18 @@ class DriftReport:
         significance level for p-value tests and the effect-size threshold for
         distances; ``reason`` says why a row could not be tested.
         """
-        table: pd.DataFrame = self._table.copy()
-        return table
+        import pandas as pd
+
+        frame: pd.DataFrame = pd.DataFrame({k: v.copy() for k, v in self._table.items()})
+        return frame
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict of the verdict and every row (NaN as None)."""
+        keys = list(self._table)
+        columns = [self._table[key].tolist() for key in keys]
         rows = [
-            {key: _json(value) for key, value in row.items()}
-            for row in self._table.to_dict(orient="records")
+            {key: _json(value) for key, value in zip(keys, row, strict=True)}
+            for row in zip(*columns, strict=True)
         ]
         return {
             "drifted": self.drifted,
