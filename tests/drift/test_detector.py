@@ -355,3 +355,40 @@ def test_small_batches_against_a_large_reference_use_the_search_paths(mlkit_rng)
         assert frame.loc[(col, "ks"), "statistic"] == pytest.approx(expected.statistic, abs=1e-15)
         w = stats.wasserstein_distance(ref[col], cur[col]) / ref[col].std(ddof=0)
         assert frame.loc[(col, "wasserstein"), "statistic"] == pytest.approx(w, rel=1e-9)
+
+
+def test_pandas_extension_dtypes_and_odd_columns(mlkit_rng):
+    """Nullable, string, categorical, mixed-object, constant and empty columns all work."""
+    n = 400
+    ref = pd.DataFrame(
+        {
+            "i64": pd.array(mlkit_rng.integers(0, 100, n), dtype="Int64"),
+            "f64": pd.array(mlkit_rng.normal(size=n), dtype="Float64"),
+            "flag": pd.array(mlkit_rng.random(n) < 0.5, dtype="boolean"),
+            "text": pd.array(mlkit_rng.choice(["a", "b", "c"], n), dtype="string"),
+            "cat": pd.Categorical(mlkit_rng.choice(["x", "y"], n)),
+            "mixed": pd.Series(mlkit_rng.choice(np.array([1, "one", None], dtype=object), n)),
+            "const": np.ones(n),
+            "empty": np.full(n, np.nan),
+        }
+    )
+    ref.loc[3, ["i64", "f64", "flag", "text"]] = pd.NA
+    det = DriftDetector().fit(ref)
+    kinds = dict(zip(det.profile_.columns, det.profile_.kinds, strict=True))
+    assert kinds == {
+        "i64": "numeric",
+        "f64": "numeric",
+        "flag": "categorical",
+        "text": "categorical",
+        "cat": "categorical",
+        "mixed": "categorical",
+        "const": "numeric",
+        "empty": "numeric",
+    }
+    cur = ref.sample(300, random_state=1).reset_index(drop=True).assign(const=2.0)
+    report = det.test(cur)
+    assert report.drifted_columns == ("const",)  # a constant that moved has drifted
+    assert report.untestable == {"empty": "no values in reference"}
+    frame = report.to_frame()
+    assert frame.reason[frame.column == "f64"].isna().all()
+    assert frame.reason[frame.column == "empty"].tolist() == ["no values in reference"] * 4

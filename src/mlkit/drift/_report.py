@@ -287,8 +287,19 @@ class Rows:
         """All rows as a tidy frame with a ``chunk`` column, ordered like the reference."""
         import pandas as pd
 
-        frame: pd.DataFrame = pd.DataFrame(self.columns(profile))
-        return frame
+        return _frame(self.columns(profile))
+
+
+def _frame(columns: Mapping[str, NDArray[Any]]) -> pd.DataFrame:
+    import pandas as pd
+
+    # Object columns keep None as None; pandas would infer a string dtype and show NaN.
+    data = {
+        key: pd.Series(values, dtype=object) if key in ("reason", "note") else values
+        for key, values in columns.items()
+    }
+    frame: pd.DataFrame = pd.DataFrame(data)
+    return frame
 
 
 def _json(value: Any) -> Any:
@@ -392,8 +403,7 @@ class DriftReport:
         """
         import pandas as pd
 
-        frame: pd.DataFrame = pd.DataFrame({k: v.copy() for k, v in self._table.items()})
-        return frame
+        return _frame({k: v.copy() for k, v in self._table.items()})
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict of the verdict and every row (NaN as None)."""
