@@ -285,8 +285,6 @@ class Rows:
 
     def to_frame(self, profile: ReferenceProfile) -> pd.DataFrame:
         """All rows as a tidy frame with a ``chunk`` column, ordered like the reference."""
-        import pandas as pd
-
         return _frame(self.columns(profile))
 
 
@@ -401,8 +399,6 @@ class DriftReport:
         significance level for p-value tests and the effect-size threshold for
         distances; ``reason`` says why a row could not be tested.
         """
-        import pandas as pd
-
         return _frame({k: v.copy() for k, v in self._table.items()})
 
     def to_dict(self) -> dict[str, Any]:
