@@ -710,12 +710,15 @@ class DriftDetector:
             assert batch.num_grid is not None
             d_grid = _ks_from_grid(self._ref_grid_counts[ref_idx], batch.num_grid)
             stats = TwoSampleStats(d_grid, d_grid, None, None)
-        if batch.num_sorted is not None:
+        binned = {"psi", "jensen_shannon", "hellinger"} & set(tests)
+        if not binned:
+            cur_bins = ref_bins = np.zeros((len(ref_idx), 0), dtype=np.int64)
+        elif batch.num_sorted is not None:
             cur_bins = bin_counts_sorted(batch.num_sorted, profile.edges[ref_idx])
+            ref_bins = self._ref_bin_counts[ref_idx]
         else:
             assert batch.num_bins is not None
-            cur_bins = batch.num_bins
-        ref_bins = self._ref_bin_counts[ref_idx]
+            cur_bins, ref_bins = batch.num_bins, self._ref_bin_counts[ref_idx]
         needs_values = _needs_values(block.reason)
         for test in tests:
             if test == "ks":

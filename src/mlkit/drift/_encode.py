@@ -142,7 +142,8 @@ def numeric_matrix(
 
     if not names:
         return np.empty((len(frame), 0)), {}
-    sub = frame[list(names)]
+    # Selecting columns copies in pandas; skip it when the frame already is them.
+    sub = frame if list(frame.columns) == list(names) else frame[list(names)]
     try:
         return sub.to_numpy(dtype=np.float64, na_value=np.nan), {}
     except (TypeError, ValueError):
