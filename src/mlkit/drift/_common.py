@@ -25,9 +25,11 @@ __all__ = [
     "SortedColumns",
     "as_2d",
     "as_2d_float",
+    "check_choice",
     "check_nan_policy",
     "check_pair",
     "column_names",
+    "is_number",
     "raise_on_nan",
     "rows_searchsorted",
     "sort_columns",
@@ -38,6 +40,16 @@ _NAN_POLICIES = ("raise", "omit", "propagate")
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+
+
+def check_choice(value: Any, allowed: Sequence[Any], what: str) -> None:
+    """Raise :class:`ConfigurationError` unless ``value`` is one of ``allowed``."""
+    if value not in allowed:
+        raise ConfigurationError(
+            f"{what} must be one of {tuple(allowed)}, got {value!r}",
+            value=value,
+            expected=" | ".join(map(str, allowed)),
+        )
 
 
 def check_nan_policy(nan_policy: str) -> NanPolicy:
@@ -133,7 +145,7 @@ def as_2d_float(data: ArrayLike, *, name: str, columns: Sequence[str] | None = N
         try:
             np.asarray(arr[:, j], dtype=np.float64)
         except (TypeError, ValueError):
-            bad = next(v for v in arr[:, j] if not _is_number(v))
+            bad = next(v for v in arr[:, j] if not is_number(v))
             bad = bad.item() if isinstance(bad, np.generic) else bad
             raise DataError(
                 f"{name} {names[j]!r}: value {bad!r} is not numeric; "
@@ -145,7 +157,8 @@ def as_2d_float(data: ArrayLike, *, name: str, columns: Sequence[str] | None = N
     return np.asarray(arr, dtype=np.float64)
 
 
-def _is_number(value: object) -> bool:
+def is_number(value: object) -> bool:
+    """Return whether ``value`` converts to a float."""
     try:
         float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):

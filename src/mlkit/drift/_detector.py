@@ -19,7 +19,7 @@ from mlkit.drift._binned import (
     psi_from_counts,
 )
 from mlkit.drift._categorical import chi2_from_counts, tvd_from_counts
-from mlkit.drift._common import SortedColumns, sort_columns
+from mlkit.drift._common import SortedColumns, check_choice, sort_columns
 from mlkit.drift._ecdf import normalize_by_spread, snap_if_exact, sorted_std
 from mlkit.drift._encode import (
     CATEGORICAL,
@@ -73,15 +73,6 @@ PSI_EPS = 1e-4
 _CORRECTIONS = ("bonferroni", "fdr_bh", None)
 _DECISIONS = ("both", "pvalue", "effect", "any")
 _KS_METHODS = ("fast", "auto", "exact", "asymp")
-
-
-def _check_choice(value: Any, allowed: Sequence[Any], name: str) -> None:
-    if value not in allowed:
-        raise ConfigurationError(
-            f"{name} must be one of {tuple(allowed)}, got {value!r}",
-            value=value,
-            expected=" | ".join(map(str, allowed)),
-        )
 
 
 class DriftDetector:
@@ -211,13 +202,13 @@ class DriftDetector:
                 value=self.bins,
                 expected="an integer >= 2",
             )
-        _check_choice(self.correction, _CORRECTIONS, "correction")
-        _check_choice(self.decision, _DECISIONS, "decision")
-        _check_choice(self.binning, ("quantile", "uniform"), "binning")
-        _check_choice(self.ks_method, _KS_METHODS, "ks_method")
-        _check_choice(self.nan_policy, ("raise", "omit", "propagate"), "nan_policy")
+        check_choice(self.correction, _CORRECTIONS, "correction")
+        check_choice(self.decision, _DECISIONS, "decision")
+        check_choice(self.binning, ("quantile", "uniform"), "binning")
+        check_choice(self.ks_method, _KS_METHODS, "ks_method")
+        check_choice(self.nan_policy, ("raise", "omit", "propagate"), "nan_policy")
         for name, value in (self.thresholds or {}).items():
-            _check_choice(name, (*DISTANCE_TESTS, "missing"), "thresholds key")
+            check_choice(name, (*DISTANCE_TESTS, "missing"), "thresholds key")
             if not value >= 0:
                 raise ConfigurationError(
                     f"threshold for {name!r} must be >= 0, got {value!r}",
@@ -239,14 +230,14 @@ class DriftDetector:
         if isinstance(self.tests, Mapping):
             out = dict(DEFAULT_TESTS)
             for kind, names in self.tests.items():
-                _check_choice(kind, (NUMERIC, CATEGORICAL), "tests key")
+                check_choice(kind, (NUMERIC, CATEGORICAL), "tests key")
                 for name in names:
-                    _check_choice(name, allowed[kind], f"a {kind} test")
+                    check_choice(name, allowed[kind], f"a {kind} test")
                 out[kind] = tuple(dict.fromkeys(names))
             return out
         names = list(dict.fromkeys(self.tests))
         for name in names:
-            _check_choice(name, sorted(set(NUMERIC_TESTS) | set(CATEGORICAL_TESTS)), "test")
+            check_choice(name, sorted(set(NUMERIC_TESTS) | set(CATEGORICAL_TESTS)), "test")
         out = {}
         for kind in (NUMERIC, CATEGORICAL):
             suited = tuple(n for n in names if n in allowed[kind])

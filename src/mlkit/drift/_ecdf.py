@@ -12,6 +12,7 @@ from numpy.typing import ArrayLike, NDArray
 from mlkit.drift._common import (
     SortedColumns,
     as_2d_float,
+    check_choice,
     check_nan_policy,
     check_pair,
     raise_on_nan,
@@ -20,7 +21,6 @@ from mlkit.drift._common import (
 from mlkit.drift._pvalues import cvm_pvalue, ks_pvalue
 from mlkit.drift._results import StatResult
 from mlkit.drift._twosample import ecdf_statistics
-from mlkit.errors import ConfigurationError
 
 __all__ = ["cramervonmises", "ks_2samp", "prepare_pair", "wasserstein"]
 
@@ -67,16 +67,6 @@ def prepare_pair(
     has_nan = (rs.n_missing > 0) | (cs.n_missing > 0)
     propagate = has_nan if policy == "propagate" else np.zeros_like(has_nan)
     return Pair(rs, cs, tuple(names), propagate)
-
-
-def _choice(value: str, allowed: tuple[str, ...], what: str) -> str:
-    if value not in allowed:
-        raise ConfigurationError(
-            f"{what} must be one of {allowed}, got {value!r}",
-            value=value,
-            expected=" | ".join(allowed),
-        )
-    return value
 
 
 def _result(pair: Pair, statistic: FloatArray, pvalue: FloatArray, name: str) -> StatResult:
@@ -145,8 +135,8 @@ def ks_2samp(
     >>> bool(res.statistic[1] == stats.ks_2samp(ref[:, 1], cur[:, 1]).statistic)
     True
     """
-    _choice(alternative, _ALTERNATIVES, "alternative")
-    _choice(method, _KS_METHODS, "method")
+    check_choice(alternative, _ALTERNATIVES, "alternative")
+    check_choice(method, _KS_METHODS, "method")
     pair = prepare_pair(reference, current, nan_policy=nan_policy, columns=columns)
     stats = ecdf_statistics(pair.reference, pair.current, ks=True)
     assert stats.ks_greater is not None
@@ -298,7 +288,7 @@ def cramervonmises(
     >>> bool(res.pvalue[0] < 0.01)
     True
     """
-    _choice(method, _CVM_METHODS, "method")
+    check_choice(method, _CVM_METHODS, "method")
     pair = prepare_pair(reference, current, nan_policy=nan_policy, columns=columns)
     stats = ecdf_statistics(pair.reference, pair.current, ks=False, cvm=True)
     assert stats.cvm_u is not None

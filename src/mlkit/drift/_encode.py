@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from mlkit.drift._common import is_number
 from mlkit.errors import DataError
 
 if TYPE_CHECKING:
@@ -158,7 +159,7 @@ def numeric_matrix(
                 out[:, j] = series.to_numpy(dtype=np.float64, na_value=np.nan)
                 continue
             except (TypeError, ValueError):
-                bad = next((v for v in series if not _is_number(v)), None)
+                bad = next((v for v in series if not is_number(v)), None)
                 reasons[name] = (
                     f"expected numeric values like the reference, got dtype {series.dtype} "
                     f"(value {bad!r})"
@@ -166,14 +167,6 @@ def numeric_matrix(
                 continue
         out[:, j] = series.to_numpy(dtype=np.float64, na_value=np.nan)
     return out, reasons
-
-
-def _is_number(value: object) -> bool:
-    try:
-        float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
-    return True
 
 
 class CategoryEncoder:

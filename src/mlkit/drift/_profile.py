@@ -20,7 +20,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -334,8 +334,3 @@ class BatchProfile:
             f"BatchProfile({self.n_rows} rows, {len(self.spec.numeric)} numeric, "
             f"{len(self.spec.categorical)} categorical)"
         )
-
-
-def json_safe_categories(values: Sequence[Any]) -> tuple[Any, ...]:
-    """Categories as plain Python values (numpy scalars unwrapped)."""
-    return tuple(v.item() if isinstance(v, np.generic) else v for v in values)

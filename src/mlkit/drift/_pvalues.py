@@ -39,6 +39,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import signal, special, stats
 
+from mlkit.drift._common import check_choice
 from mlkit.errors import ConfigurationError
 
 __all__ = [
@@ -112,15 +113,6 @@ class KSPValues:
 
 # --------------------------------------------------------------------------
 # argument checks
-
-
-def _check_choice(value: str, allowed: tuple[str, ...], what: str) -> None:
-    if value not in allowed:
-        raise ConfigurationError(
-            f"{what} must be one of {allowed}, got {value!r}",
-            value=value,
-            expected=" | ".join(allowed),
-        )
 
 
 def _as_sizes(values: ArrayLike, name: str) -> IntArray:
@@ -710,8 +702,8 @@ def ks_pvalue_details(
     >>> res.method.tolist(), res.fell_back.tolist()
     (['asymp', 'asymp'], [True, False])
     """
-    _check_choice(alternative, _KS_ALTERNATIVES, "alternative")
-    _check_choice(method, _KS_METHODS, "method")
+    check_choice(alternative, _KS_ALTERNATIVES, "alternative")
+    check_choice(method, _KS_METHODS, "method")
     dd, n1, n2 = _as_columns(d, n, m, "d")
     dd = _check_ks_statistic(dd)
     res = _ks_compute(dd, n1, n2, alternative, method)
@@ -848,7 +840,7 @@ def ks_pvalue_decide(
     >>> (p <= 0.05).tolist()
     [False, True]
     """
-    _check_choice(alternative, _KS_ALTERNATIVES, "alternative")
+    check_choice(alternative, _KS_ALTERNATIVES, "alternative")
     dd, n1, n2 = _as_columns(d, n, m, "d")
     dd = _check_ks_statistic(dd)
     try:
@@ -1044,7 +1036,7 @@ def cvm_pvalue(
     >>> cvm_pvalue([0.4, 0.4], [10, 100], [10, 120])
     array([0.0765..., 0.0723...])
     """
-    _check_choice(method, _CVM_METHODS, "method")
+    check_choice(method, _CVM_METHODS, "method")
     tt, n1, n2 = _as_columns(t, n, m, "t")
     out = np.full(tt.size, np.nan)
     ok = (n1 >= 2) & (n2 >= 2) & ~np.isnan(tt)
