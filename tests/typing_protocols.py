@@ -7,11 +7,11 @@ The ``type: ignore`` lines prove the converse: with ``warn_unused_ignores``
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from mlkit.clock import FakeClock, SystemClock
 from mlkit.protocols import (
@@ -24,6 +24,7 @@ from mlkit.protocols import (
     RegistryStore,
     RunStore,
 )
+from mlkit.versioning import FsspecArtifactStore, LocalArtifactStore, SqliteStore
 
 
 class Threshold:
@@ -52,55 +53,12 @@ class DictStore:
     def exists(self, key: str) -> bool:
         return key in self.blobs
 
+    def put_file(self, path: str | os.PathLike[str]) -> str:
+        with open(path, "rb") as f:
+            return self.put(f.read())
 
-class ListRunStore:
-    def __init__(self) -> None:
-        self.rows: list[dict[str, Any]] = []
-
-    def create_run(self, name: str, *, tags: Mapping[str, str], parent_id: str | None) -> str:
-        self.rows.append({"name": name, **tags})
-        return str(len(self.rows))
-
-    def log_batch(
-        self,
-        run_id: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        metrics: Sequence[tuple[str, float, int | None, float]] | None = None,
-        tags: Mapping[str, str] | None = None,
-        status: str | None = None,
-    ) -> None:
-        self.rows[int(run_id) - 1].update(params or {})
-
-    def search_runs(
-        self,
-        filter: str | None = None,
-        *,
-        order_by: Sequence[str] = (),
-        max_results: int | None = None,
-    ) -> pd.DataFrame:
-        frame: pd.DataFrame = pd.DataFrame(self.rows)
-        return frame
-
-
-class DictRegistry:
-    def __init__(self) -> None:
-        self.versions: dict[str, list[Mapping[str, Any]]] = {}
-        self.aliases: dict[tuple[str, str], int] = {}
-
-    def add_version(self, name: str, record: Mapping[str, Any]) -> int:
-        self.versions.setdefault(name, []).append(record)
-        return len(self.versions[name])
-
-    def get_version(self, name: str, version: int | str) -> Mapping[str, Any]:
-        number = self.aliases[name, version] if isinstance(version, str) else version
-        return self.versions[name][number - 1]
-
-    def set_alias(self, name: str, alias: str, version: int | None) -> None:
-        if version is None:
-            self.aliases.pop((name, alias), None)
-        else:
-            self.aliases[name, alias] = version
+    def keys(self) -> Iterator[str]:
+        return iter(self.blobs)
 
 
 class PrintNotifier:
@@ -114,8 +72,11 @@ class PrintNotifier:
 model: Model = Threshold()
 proba_model: ProbabilisticModel = Calibrated()
 store: ArtifactStore = DictStore()
-runs: RunStore = ListRunStore()
-registry: RegistryStore = DictRegistry()
+# mlkit's own back ends satisfy the protocols users would implement.
+local_store: ArtifactStore = LocalArtifactStore("artifacts")
+fsspec_store: ArtifactStore = FsspecArtifactStore("memory://artifacts")
+runs: RunStore = SqliteStore("mlkit.db")
+registry: RegistryStore = SqliteStore("mlkit.db")
 notifier: Notifier = PrintNotifier()
 clocks: list[Clock] = [SystemClock(), FakeClock()]
 
@@ -123,4 +84,6 @@ clocks: list[Clock] = [SystemClock(), FakeClock()]
 not_probabilistic: ProbabilisticModel = Threshold()  # type: ignore[assignment]
 not_a_store: ArtifactStore = PrintNotifier()  # type: ignore[assignment]
 not_a_notifier: Notifier = DictStore()  # type: ignore[assignment]
+not_a_run_store: RunStore = DictStore()  # type: ignore[assignment]
+not_a_registry: RegistryStore = LocalArtifactStore("x")  # type: ignore[assignment]
 not_a_clock: Clock = Threshold()  # type: ignore[assignment]

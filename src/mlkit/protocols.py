@@ -12,7 +12,8 @@ Only the protocols that mlkit itself checks with ``isinstance`` at run time are
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
@@ -76,10 +77,16 @@ class ArtifactStore(Protocol):
     content hash, for example ``"sha256:9f86..."``); ``get`` must return exactly
     those bytes or raise :class:`mlkit.errors.IntegrityError`. Writes must be
     atomic: a reader never sees a partial artifact under its final key.
+    :class:`mlkit.versioning.LocalArtifactStore` and
+    :class:`mlkit.versioning.FsspecArtifactStore` implement it.
     """
 
     def put(self, data: bytes) -> str:
         """Store ``data`` and return its key; storing the same bytes twice is a no-op."""
+        ...
+
+    def put_file(self, path: str | os.PathLike[str]) -> str:
+        """Store the content of a file (streamed) and return its key."""
         ...
 
     def get(self, key: str) -> bytes:
@@ -90,15 +97,28 @@ class ArtifactStore(Protocol):
         """Return whether ``key`` is stored."""
         ...
 
+    def keys(self) -> Iterator[str]:
+        """Yield every stored key."""
+        ...
+
 
 class RunStore(Protocol):
     """Protocol: the back end that run tracking writes to.
 
-    The embedded default is a SQLite file in the workspace; an adapter can
-    forward to MLflow or anything else. Each call is one short transaction.
+    The embedded default is :class:`mlkit.versioning.SqliteStore`, a SQLite file
+    in the workspace; an adapter can forward to MLflow or anything else. Each
+    call is one short transaction: all of it is recorded, or none of it.
     """
 
-    def create_run(self, name: str, *, tags: Mapping[str, str], parent_id: str | None) -> str:
+    def create_run(
+        self,
+        name: str,
+        *,
+        tags: Mapping[str, str],
+        parent_id: str | None,
+        start_time: float,
+        run_id: str | None = None,
+    ) -> str:
         """Create a run in state ``"running"`` and return its id."""
         ...
 
@@ -107,11 +127,34 @@ class RunStore(Protocol):
         run_id: str,
         *,
         params: Mapping[str, str] | None = None,
-        metrics: Sequence[tuple[str, float, int | None, float]] | None = None,
+        metrics: Sequence[tuple[str, float, int, float]] | None = None,
         tags: Mapping[str, str] | None = None,
-        status: str | None = None,
+        datasets: Sequence[tuple[str, str, Mapping[str, Any]]] | None = None,
+        artifacts: Sequence[tuple[str, str, int]] | None = None,
     ) -> None:
-        """Record params, ``(key, value, step, timestamp)`` metrics, tags and status atomically."""
+        """Record metrics, params, tags, datasets and artifacts in one transaction.
+
+        Metrics are ``(key, value, step, timestamp)``, datasets
+        ``(role, hash, manifest)`` and artifacts ``(name, key, size)``.
+        """
+        ...
+
+    def end_run(
+        self, run_id: str, *, status: str, end_time: float, error: str | None = None
+    ) -> None:
+        """Set the final status: ``"finished"``, ``"failed"`` or ``"killed"``."""
+        ...
+
+    def get_run(self, run_id: str) -> Mapping[str, Any]:
+        """Return a run; raise ``NotFoundError`` if absent.
+
+        The mapping holds its attributes, ``params``, latest ``metrics``,
+        ``tags``, ``datasets`` and ``artifacts``.
+        """
+        ...
+
+    def get_metric_history(self, run_id: str, key: str) -> Sequence[tuple[int, float, float]]:
+        """Return every ``(step, timestamp, value)`` point of a metric."""
         ...
 
     def search_runs(
@@ -130,7 +173,8 @@ class RegistryStore(Protocol):
 
     A version record is a JSON-safe mapping (artifact key, run id, signature,
     tags, ...). Versions are numbered from 1 by the store, so concurrent
-    registrations never get the same number.
+    registrations never get the same number. The embedded default is
+    :class:`mlkit.versioning.SqliteStore`.
     """
 
     def add_version(self, name: str, record: Mapping[str, Any]) -> int:
@@ -138,11 +182,29 @@ class RegistryStore(Protocol):
         ...
 
     def get_version(self, name: str, version: int | str) -> Mapping[str, Any]:
-        """Return the record of ``version`` (a number, or an alias such as ``"champion"``)."""
+        """Return the record of ``version`` (a number, an alias, or ``"latest"``)."""
         ...
 
-    def set_alias(self, name: str, alias: str, version: int | None) -> None:
-        """Point ``alias`` at ``version``, or delete it when ``version`` is ``None``."""
+    def list_versions(self, name: str) -> Sequence[Mapping[str, Any]]:
+        """Return the records of every version of ``name``, oldest first."""
+        ...
+
+    def list_models(self) -> Sequence[str]:
+        """Return the registered model names."""
+        ...
+
+    def set_alias(
+        self, name: str, alias: str, version: int | None, *, user: str, time: float
+    ) -> None:
+        """Point ``alias`` at ``version`` (delete it when ``None``) and log the change."""
+        ...
+
+    def set_version_tag(self, name: str, version: int, key: str, value: str | None) -> None:
+        """Set a version's tag, or delete it when ``value`` is ``None``."""
+        ...
+
+    def alias_history(self, name: str | None = None) -> Sequence[Mapping[str, Any]]:
+        """Return the alias changes (``name, alias, from_version, to_version, user, time``)."""
         ...
 
 

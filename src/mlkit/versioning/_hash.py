@@ -1,0 +1,1124 @@
+"""Content hashes of bytes, files, directories, arrays, frames and Python objects.
+
+Every hash is ``"sha256:<64 lowercase hex>"``: SHA-256 because it is the
+universal choice (MLflow, OCI and DVC's newer formats use it) and hardware
+accelerated on current CPUs.
+
+What each hash covers
+---------------------
+:func:`hash_bytes` and :func:`hash_file` are the plain SHA-256 of the content,
+so ``sha256sum`` gives the same hex. :func:`hash_dir` hashes a canonical JSON
+serialisation of its sorted manifest. :func:`hash_array`, :func:`hash_frame` and
+:func:`hash_object` hash a versioned canonical encoding (``mlkit.hash_frame/1``
+and so on): a JSON header (shape, labels, dtypes) followed by one SHA-256
+digest per column, so the result depends on the values and never on memory
+layout, block structure, ``PYTHONHASHSEED`` or object identity.
+
+Value rules, stated once:
+
+- Floats are hashed bit for bit, except that every NaN hashes alike (payload
+  and sign are normalised). ``-0.0`` and ``0.0`` hash *differently*: they are
+  distinct values (``1 / x`` and ``np.signbit`` tell them apart) and a file
+  written from either keeps the difference.
+- The dtype is part of the hash: ``int64`` and ``float64`` columns with equal
+  numbers differ, and so do an ``object`` and a ``str`` column of equal text.
+  A categorical's categories, in order, and its ``ordered`` flag count too,
+  because a model's encoding of the column depends on them.
+- In ``object`` columns and arrays each value is hashed with its kind: str,
+  bytes, bool, int, float, complex, ``None``, ``pd.NA``, ``pd.NaT``, or, for
+  any other type, its qualified type name and its pickle (through joblib). So
+  ``1``, ``"1"``, ``1.0`` and ``True`` differ, and ``None``, ``NaN``,
+  ``pd.NA`` and ``pd.NaT`` are four different values. numpy scalars share the
+  kind of the Python type they extend (``np.int64(1)`` hashes like ``1``).
+- Labels (column names, index names) are encoded with their type too: the
+  column ``1`` and the column ``"1"`` differ; tuples (MultiIndex columns) work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import operator
+import os
+import re
+import stat
+import sys
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from pickle import _Pickler  # the pure-Python pickler joblib's hasher extends
+from typing import Any
+
+import attrs
+import numpy as np
+import pandas as pd
+from joblib.hashing import NumpyHasher
+from numpy.typing import NDArray
+
+from mlkit.errors import ConfigurationError, DataError, IntegrityError, NotFoundError
+
+__all__ = [
+    "ALGORITHM",
+    "DatasetVersion",
+    "DirManifest",
+    "ManifestEntry",
+    "hash_array",
+    "hash_bytes",
+    "hash_dir",
+    "hash_file",
+    "hash_frame",
+    "hash_object",
+]
+
+logger = logging.getLogger(__name__)
+
+ALGORITHM = "sha256"
+"""The hash algorithm of every mlkit content hash, and the prefix of its string form."""
+
+_HASH_RE = re.compile(r"sha256:[0-9a-f]{64}")
+_FRAME_FORMAT = "mlkit.hash_frame/1"
+_SERIES_FORMAT = "mlkit.hash_series/1"
+_INDEX_FORMAT = "mlkit.hash_index/1"
+_ARRAY_FORMAT = "mlkit.hash_array/1"
+_DIR_FORMAT = "mlkit.hash_dir/1"
+
+
+def _sha256(*parts: bytes) -> hashlib._Hash:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part)
+    return h
+
+
+def _prefixed(h: hashlib._Hash) -> str:
+    return f"{ALGORITHM}:{h.hexdigest()}"
+
+
+def _canonical_json(value: Any) -> bytes:
+    # ASCII-only, no whitespace, keys sorted: one byte string per value.
+    return json.dumps(value, ensure_ascii=True, separators=(",", ":"), sort_keys=True).encode()
+
+
+def _count(n: int) -> bytes:
+    return n.to_bytes(8, "little")
+
+
+def _check_hash(value: Any, *, what: str) -> str:
+    if not isinstance(value, str) or _HASH_RE.fullmatch(value) is None:
+        raise DataError(
+            f"{what} {value!r} is not a content hash; expected 'sha256:' followed by "
+            "64 lowercase hex digits",
+            column=what,
+            value=value,
+            expected="sha256:<64 lowercase hex>",
+        )
+    return value
+
+
+# --------------------------------------------------------------------- bytes, files
+
+
+def hash_bytes(data: bytes | bytearray | memoryview) -> str:
+    """Return the SHA-256 of ``data`` as ``"sha256:<hex>"``.
+
+    Parameters
+    ----------
+    data
+        The bytes to hash (``bytes``, ``bytearray`` or any ``memoryview``).
+
+    Returns
+    -------
+    str
+        ``"sha256:"`` and the 64 lowercase hex digits ``hashlib.sha256`` gives.
+
+    Raises
+    ------
+    DataError
+        If ``data`` is not bytes-like (a ``str`` must be encoded first).
+
+    Examples
+    --------
+    >>> hash_bytes(b"hello")
+    'sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824'
+    """
+    if isinstance(data, memoryview):
+        # hashlib needs a C-contiguous buffer; a strided view is copied once.
+        return _prefixed(_sha256(data if data.c_contiguous else data.tobytes()))
+    if not isinstance(data, (bytes, bytearray)):
+        hint = " (encode a str first, e.g. text.encode())" if isinstance(data, str) else ""
+        raise DataError(
+            f"hash_bytes expects bytes, bytearray or memoryview, got {type(data).__name__}{hint}",
+            value=type(data).__name__,
+            expected="bytes-like",
+        )
+    return _prefixed(_sha256(data))
+
+
+def _check_chunk_size(chunk_size: Any) -> int:
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size <= 0:
+        raise ConfigurationError(
+            f"chunk_size must be a positive int, got {chunk_size!r}",
+            column="chunk_size",
+            value=chunk_size,
+            expected="positive int",
+        )
+    return chunk_size
+
+
+def _file_digest(path: Path, chunk_size: int) -> tuple[str, int]:
+    """Stream ``path`` through SHA-256 with one reusable buffer: (hash, bytes read)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise NotFoundError(
+            f"no such file: {str(path)!r}", value=str(path), expected="an existing file"
+        ) from None
+    if stat.S_ISDIR(mode):
+        raise DataError(
+            f"{str(path)!r} is a directory, not a file; use hash_dir() for directories",
+            value=str(path),
+            expected="a regular file",
+        )
+    if not stat.S_ISREG(mode):
+        raise DataError(
+            f"{str(path)!r} is not a regular file (a FIFO, socket or device)",
+            value=str(path),
+            expected="a regular file",
+        )
+    h = hashlib.sha256()
+    buffer = bytearray(chunk_size)
+    view = memoryview(buffer)
+    size = 0
+    with open(path, "rb", buffering=0) as f:
+        while n := f.readinto(view):
+            h.update(view[:n])
+            size += n
+    return _prefixed(h), size
+
+
+def _as_path(path: Any, *, what: str) -> Path:
+    try:
+        return Path(os.fspath(path))
+    except TypeError:
+        raise DataError(
+            f"{what} expects a path (str or os.PathLike), got {type(path).__name__}",
+            value=type(path).__name__,
+            expected="str or os.PathLike",
+        ) from None
+
+
+def hash_file(path: str | os.PathLike[str], *, chunk_size: int = 1 << 20) -> str:
+    """Return the SHA-256 of a file's content, read in chunks (constant memory).
+
+    Parameters
+    ----------
+    path
+        A regular file; a symbolic link is followed.
+    chunk_size
+        Bytes read at a time (one buffer of this size is reused).
+
+    Returns
+    -------
+    str
+        ``"sha256:<hex>"``, the same hex as ``sha256sum path``.
+
+    Raises
+    ------
+    NotFoundError
+        If ``path`` does not exist.
+    DataError
+        If ``path`` is a directory or not a regular file.
+    ConfigurationError
+        If ``chunk_size`` is not a positive int.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> target = os.path.join(folder, "greeting.txt")
+    >>> with open(target, "wb") as f:
+    ...     _ = f.write(b"hello")
+    >>> hash_file(target) == hash_bytes(b"hello")
+    True
+    """
+    chunk_size = _check_chunk_size(chunk_size)
+    return _file_digest(_as_path(path, what="hash_file"), chunk_size)[0]
+
+
+# ------------------------------------------------------------------------ directories
+
+
+def _check_entry_path(path: Any) -> str:
+    segments = path.split("/") if isinstance(path, str) else []
+    if (
+        not segments
+        or "\0" in path
+        or any(s in ("", ".", "..") for s in segments)  # also catches a leading "/"
+    ):
+        raise DataError(
+            f"manifest path {path!r} is not a relative POSIX path of named segments",
+            column="path",
+            value=path,
+            expected="relative POSIX path without '', '.' or '..' segments or NUL",
+        )
+    return path
+
+
+def _check_size(size: Any) -> int:
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise DataError(
+            f"manifest size {size!r} is not a non-negative int",
+            column="size",
+            value=size,
+            expected="int >= 0",
+        )
+    return size
+
+
+@attrs.frozen
+class ManifestEntry:
+    """One file of a :class:`DirManifest`.
+
+    Attributes
+    ----------
+    path
+        The file's path relative to the hashed directory, POSIX separators.
+    hash
+        ``"sha256:<hex>"`` of the file's content.
+    size
+        The file's size in bytes.
+    """
+
+    path: str = attrs.field(converter=_check_entry_path)
+    hash: str = attrs.field(converter=lambda v: _check_hash(v, what="manifest hash"))
+    size: int = attrs.field(converter=_check_size)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return ``{"path": ..., "hash": ..., "size": ...}``."""
+        return {"path": self.path, "hash": self.hash, "size": self.size}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ManifestEntry:
+        """Build an entry from :meth:`to_dict` output; DataError if a key is missing."""
+        return cls(**_require(data, ("path", "hash", "size"), what="manifest entry"))
+
+
+def _manifest_hash(entries: tuple[ManifestEntry, ...]) -> str:
+    payload = {"format": _DIR_FORMAT, "entries": [[e.path, e.hash, e.size] for e in entries]}
+    return _prefixed(_sha256(_canonical_json(payload)))
+
+
+def _check_entries(entries: Iterable[Any]) -> tuple[ManifestEntry, ...]:
+    result = tuple(entries)
+    for entry in result:
+        if not isinstance(entry, ManifestEntry):
+            raise DataError(
+                f"manifest entries must be ManifestEntry, got {type(entry).__name__}",
+                value=type(entry).__name__,
+                expected="ManifestEntry",
+            )
+    paths = [e.path for e in result]
+    for before, after in zip(paths, paths[1:]):
+        if not before < after:
+            raise DataError(
+                f"manifest entries must be sorted by path without duplicates; "
+                f"{after!r} follows {before!r}",
+                column="path",
+                value=after,
+                expected=f"a path after {before!r}",
+            )
+    return result
+
+
+@attrs.frozen
+class DirManifest:
+    """The sorted manifest of a directory tree and its hash, from :func:`hash_dir`.
+
+    The hash is the SHA-256 of the canonical JSON (ASCII, no spaces, sorted
+    keys) of ``{"entries": [[path, hash, size], ...], "format":
+    "mlkit.hash_dir/1"}``; constructing a manifest whose ``hash`` does not
+    match its entries raises :class:`~mlkit.errors.IntegrityError`. Build one
+    from entries with :meth:`from_entries`.
+
+    Attributes
+    ----------
+    hash
+        ``"sha256:<hex>"`` of the canonical manifest.
+    entries
+        One :class:`ManifestEntry` per regular file, sorted by path. Empty
+        directories are not recorded.
+    """
+
+    hash: str = attrs.field(converter=lambda v: _check_hash(v, what="manifest hash"))
+    entries: tuple[ManifestEntry, ...] = attrs.field(converter=_check_entries)
+
+    def __attrs_post_init__(self) -> None:
+        expected = _manifest_hash(self.entries)
+        if self.hash != expected:
+            raise IntegrityError(
+                f"manifest hash {self.hash} does not match its entries (they hash to {expected})",
+                column="hash",
+                value=self.hash,
+                expected=expected,
+            )
+
+    @classmethod
+    def from_entries(cls, entries: Iterable[ManifestEntry]) -> DirManifest:
+        """Sort ``entries`` by path and compute the manifest hash.
+
+        Examples
+        --------
+        >>> entry = ManifestEntry("a.txt", hash_bytes(b"a"), 1)
+        >>> DirManifest.from_entries([entry]).entries == (entry,)
+        True
+        """
+        ordered = tuple(sorted(entries, key=operator.attrgetter("path")))
+        return cls(hash=_manifest_hash(_check_entries(ordered)), entries=ordered)
+
+    @property
+    def size(self) -> int:
+        """Total bytes of all files."""
+        return sum(e.size for e in self.entries)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return ``{"hash": ..., "entries": [{"path", "hash", "size"}, ...]}``."""
+        return {"hash": self.hash, "entries": [e.to_dict() for e in self.entries]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DirManifest:
+        """Rebuild from :meth:`to_dict` output, checking the hash against the entries.
+
+        Raises
+        ------
+        DataError
+            If a key is missing or an entry is malformed or out of order.
+        IntegrityError
+            If the hash does not match the entries.
+        """
+        fields = _require(data, ("hash", "entries"), what="manifest")
+        if not isinstance(fields["entries"], (list, tuple)):
+            raise DataError(
+                f"manifest entries must be a list, got {type(fields['entries']).__name__}",
+                column="entries",
+                value=type(fields["entries"]).__name__,
+                expected="list",
+            )
+        entries = [ManifestEntry.from_dict(e) for e in fields["entries"]]
+        return cls(hash=fields["hash"], entries=tuple(entries))
+
+    def to_json(self) -> str:
+        """Return :meth:`to_dict` as a JSON string."""
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> DirManifest:
+        """Rebuild from :meth:`to_json` output."""
+        return cls.from_dict(_load_json(text, what="manifest"))
+
+
+def hash_dir(path: str | os.PathLike[str]) -> DirManifest:
+    """Hash every file under a directory into a sorted manifest.
+
+    Symbolic links inside the tree are refused (:class:`~mlkit.errors.DataError`
+    naming the link): following them could leave the tree, loop, or make the
+    manifest depend on files elsewhere, and hashing the link text instead would
+    record a path, not data. Resolve or copy links first. ``path`` itself may be
+    a link to a directory. Files are streamed (constant memory); empty
+    directories are not recorded.
+
+    Parameters
+    ----------
+    path
+        The directory.
+
+    Returns
+    -------
+    DirManifest
+        Entries ``(relative POSIX path, "sha256:<hex>", size)`` sorted by path,
+        and the manifest's hash.
+
+    Raises
+    ------
+    NotFoundError
+        If ``path`` does not exist.
+    DataError
+        If ``path`` is not a directory, or the tree holds a symbolic link or a
+        special file (FIFO, socket, device).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = tempfile.mkdtemp()
+    >>> os.makedirs(os.path.join(root, "sub"))
+    >>> for name, data in [("b.txt", b"b"), ("sub/a.txt", b"a")]:
+    ...     with open(os.path.join(root, name), "wb") as f:
+    ...         _ = f.write(data)
+    >>> manifest = hash_dir(root)
+    >>> [(e.path, e.size) for e in manifest.entries]
+    [('b.txt', 1), ('sub/a.txt', 1)]
+    >>> manifest.entries[0].hash == hash_bytes(b"b")
+    True
+    """
+    root = _as_path(path, what="hash_dir")
+    if not root.exists():
+        raise NotFoundError(
+            f"no such directory: {str(root)!r}", value=str(root), expected="an existing directory"
+        )
+    if not root.is_dir():
+        raise DataError(
+            f"{str(root)!r} is not a directory; use hash_file() for a file",
+            value=str(root),
+            expected="a directory",
+        )
+    entries: list[ManifestEntry] = []
+    pending: list[tuple[Path, str]] = [(root, "")]
+    while pending:
+        folder, prefix = pending.pop()
+        with os.scandir(folder) as found:
+            items = list(found)
+        for item in items:
+            relative = prefix + item.name
+            if item.is_symlink():
+                raise DataError(
+                    f"hash_dir refuses symbolic links: {relative!r} under {str(root)!r} "
+                    f"points to {os.readlink(item.path)!r}; resolve or copy it first",
+                    column=relative,
+                    value=os.readlink(item.path),
+                    expected="a regular file or directory",
+                )
+            if item.is_dir(follow_symlinks=False):
+                pending.append((Path(item.path), relative + "/"))
+            elif item.is_file(follow_symlinks=False):
+                digest, size = _file_digest(Path(item.path), 1 << 20)
+                entries.append(ManifestEntry(relative, digest, size))
+            else:
+                raise DataError(
+                    f"hash_dir found {relative!r} under {str(root)!r}, which is not a regular "
+                    "file or directory (a FIFO, socket or device)",
+                    column=relative,
+                    expected="a regular file or directory",
+                )
+    manifest = DirManifest.from_entries(entries)
+    logger.debug("hashed %d files (%d bytes) under %s", len(entries), manifest.size, root)
+    return manifest
+
+
+# ----------------------------------------------------------------- labels and values
+
+
+def _label(value: Any) -> Any:
+    """Encode a column or index label as JSON that keeps its kind (1 vs "1" vs (1,))."""
+    if value is None:
+        return ["none"]
+    if isinstance(value, (bool, np.bool_)):
+        return ["bool", bool(value)]
+    if isinstance(value, (int, np.integer)):
+        return ["int", str(int(value))]
+    if isinstance(value, (float, np.floating)) and not isinstance(value, np.longdouble):
+        number = float(value)
+        return ["float", "nan" if number != number else number.hex()]
+    if isinstance(value, str):
+        return ["str", str(value)]
+    if isinstance(value, bytes):
+        return ["bytes", value.hex()]
+    if isinstance(value, tuple):
+        return ["tuple", [_label(v) for v in value]]
+    kind = type(value)
+    return ["object", f"{kind.__module__}.{kind.__qualname__}", _joblib_hex(value)]
+
+
+def _dtype_name(dtype: Any) -> str:
+    if isinstance(dtype, np.dtype):
+        return str(dtype.newbyteorder("="))  # ">f8" and "<f8" both name float64
+    return str(dtype)
+
+
+def _little_endian(a: NDArray[Any]) -> NDArray[Any]:
+    order = a.dtype.byteorder
+    if order == ">" or (order == "=" and sys.byteorder == "big"):
+        return a.astype(a.dtype.newbyteorder("<"))
+    return a
+
+
+def _ndarray_digest(a: NDArray[Any]) -> bytes:
+    """Digest of an array's values in C order (not its dtype or shape: callers add those)."""
+    kind = a.dtype.kind
+    if kind == "O":
+        return _object_digest(a.ravel())
+    if a.dtype.names is not None:
+        # Field by field, so padding bytes between fields never count.
+        h = _sha256(b"structured", _count(a.size))
+        for name in a.dtype.names:
+            h.update(_ndarray_digest(a[name]))
+        return h.digest()
+    if kind in "fc" and a.dtype.itemsize // (2 if kind == "c" else 1) > 8:
+        # long double carries padding bytes of no defined value; numpy's repr
+        # of it is exact (shortest unique), so hash that text instead.
+        return _sha256(b"longdouble", _strings_digest(a.ravel().astype(str).tolist())).digest()
+    a = _little_endian(np.ascontiguousarray(a))
+    if kind in "fc":
+        flat = a.view(f"<f{a.dtype.itemsize // 2}") if kind == "c" else a
+        nan = np.isnan(flat)
+        if nan.any():
+            bits = flat.view(f"<u{flat.dtype.itemsize}")
+            canonical = np.array(np.nan, dtype=flat.dtype).view(bits.dtype)
+            # Copy only if some NaN is not numpy's own: usually none is.
+            if not np.all(bits[nan] == canonical):
+                flat = flat.copy()
+                flat[nan] = np.nan  # one bit pattern for every NaN
+                a = flat
+    return _sha256(b"bytes", a.reshape(-1).view(np.uint8)).digest()
+
+
+def _strings_digest(items: list[Any]) -> bytes:
+    """Digest of a list of str; raises TypeError if an item is not a str."""
+    joined = "\0".join(items)
+    n = len(items)
+    if n and joined.count("\0") == n - 1:
+        # No item holds a NUL, so the separator alone makes the encoding injective.
+        return _sha256(b"str-sep", _count(n), joined.encode("utf-8", "surrogatepass")).digest()
+    lengths = np.fromiter(map(len, items), dtype=np.int64, count=n)
+    return _sha256(
+        b"str-len",
+        _count(n),
+        lengths.astype("<i8").view(np.uint8),
+        "".join(items).encode("utf-8", "surrogatepass"),
+    ).digest()
+
+
+def _bytes_digest(items: list[bytes]) -> bytes:
+    lengths = np.fromiter(map(len, items), dtype=np.int64, count=len(items))
+    return _sha256(
+        b"bytes-len", _count(len(items)), lengths.astype("<i8").view(np.uint8), b"".join(items)
+    ).digest()
+
+
+def _object_digest(a: NDArray[Any]) -> bytes:
+    """Digest of a 1-D object array, each value hashed with its kind."""
+    items = a.tolist()
+    try:
+        # The common case, all str: no per-value type inspection at all.
+        return _sha256(b"object-str", _strings_digest(items)).digest()
+    except TypeError:
+        pass
+    missing = np.asarray(pd.isna(a), dtype=np.bool_)
+    if missing.any() and not missing.all():
+        # Text with gaps: the present values usually are all str, so split them
+        # off and keep the slow per-kind path for the (few) missing ones.
+        h = _sha256(b"object-split", _count(len(a)), np.packbits(missing).tobytes())
+        h.update(_object_digest(a[~missing]))
+        h.update(_mixed_digest(a[missing]))
+        return h.digest()
+    return _sha256(b"object-mixed", _mixed_digest(a)).digest()
+
+
+def _value_kind(kind: type) -> str:
+    if issubclass(kind, (bool, np.bool_)):
+        return "bool"
+    if issubclass(kind, (int, np.integer)):
+        return "int"
+    if issubclass(kind, (float, np.floating)) and not issubclass(kind, np.longdouble):
+        return "float"
+    if issubclass(kind, (complex, np.complexfloating)) and not issubclass(kind, np.clongdouble):
+        return "complex"
+    if issubclass(kind, str):
+        return "str"
+    if issubclass(kind, bytes):
+        return "bytes"
+    if kind is type(None):
+        return "none"
+    if kind is type(pd.NA):
+        return "na"
+    if kind is type(pd.NaT):
+        return "nat"
+    return f"object:{kind.__module__}.{kind.__qualname__}"
+
+
+def _int_digest(group: NDArray[Any]) -> bytes:
+    values = list(map(int, group.tolist()))
+    try:
+        return _sha256(b"int64", np.array(values, dtype="<i8").view(np.uint8)).digest()
+    except OverflowError:
+        return _sha256(b"bigint", _strings_digest(list(map(str, values)))).digest()
+
+
+_GROUP_DIGESTS: dict[str, Callable[[NDArray[Any]], bytes]] = {
+    "bool": lambda g: _ndarray_digest(g.astype(np.bool_)),
+    "int": _int_digest,
+    "float": lambda g: _ndarray_digest(g.astype(np.float64)),
+    "complex": lambda g: _ndarray_digest(g.astype(np.complex128)),
+    "str": lambda g: _strings_digest(g.tolist()),
+    "bytes": lambda g: _bytes_digest(g.tolist()),
+    # Singletons: which rows hold them is already in the kind codes.
+    "none": lambda g: b"",
+    "na": lambda g: b"",
+    "nat": lambda g: b"",
+}
+
+
+def _mixed_digest(a: NDArray[Any]) -> bytes:
+    """Digest of a 1-D object array of any mix of kinds."""
+    n = len(a)
+    types = np.fromiter(map(type, a.tolist()), dtype=object, count=n)
+    type_codes, uniques = pd.factorize(types)
+    kinds = sorted({_value_kind(t) for t in uniques})
+    lookup = np.array([kinds.index(_value_kind(t)) for t in uniques], dtype=np.int64)
+    codes = lookup[type_codes] if n else np.zeros(0, dtype=np.int64)
+    h = _sha256(b"mixed", _count(n), _canonical_json(kinds), codes.astype("<i8").view(np.uint8))
+    for code, kind in enumerate(kinds):
+        group = a[codes == code]
+        encode = _GROUP_DIGESTS.get(kind)
+        part = encode(group) if encode is not None else bytes.fromhex(_joblib_hex(group.tolist()))
+        h.update(_sha256(kind.encode(), part).digest())
+    return h.digest()
+
+
+def _values_digest(values: pd.Series | pd.Index) -> bytes:
+    """Digest of one column or index level's values (its dtype name is hashed by the caller)."""
+    dtype = values.dtype
+    if isinstance(dtype, np.dtype):
+        return _ndarray_digest(values.to_numpy())
+    if isinstance(dtype, pd.CategoricalDtype):
+        categories = dtype.categories
+        codes = np.asarray(values.array.codes)  # type: ignore[union-attr]
+        return _sha256(
+            b"categorical",
+            _canonical_json([_dtype_name(categories.dtype), bool(dtype.ordered)]),
+            _values_digest(categories),
+            _ndarray_digest(codes),
+        ).digest()
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        # UTC instants; the time zone is in the dtype name.
+        return _ndarray_digest(values.to_numpy(dtype=f"datetime64[{dtype.unit}]"))
+    if isinstance(dtype, pd.StringDtype):
+        # str or the dtype's own missing value: the object path handles both.
+        return _object_digest(values.to_numpy(dtype=object))
+    numpy_dtype = getattr(dtype, "numpy_dtype", None)
+    if isinstance(numpy_dtype, np.dtype) and numpy_dtype.kind in "biufc":
+        # Masked (Int64, Float64, boolean) and pyarrow numbers: mask + filled values.
+        missing = np.asarray(values.isna(), dtype=np.bool_)
+        filled = values.to_numpy(dtype=numpy_dtype, na_value=numpy_dtype.type(0))
+        return _sha256(
+            b"masked", np.packbits(missing).tobytes(), _ndarray_digest(filled)
+        ).digest()
+    # Any other extension type (period, interval, sparse, pyarrow, ...): pandas'
+    # own per-row hash, which is deterministic for a given dtype.
+    rows = pd.util.hash_pandas_object(values, index=False, categorize=True)
+    return _sha256(b"pandas", _ndarray_digest(rows.to_numpy(dtype=np.uint64))).digest()
+
+
+def _index_parts(index: pd.Index) -> tuple[dict[str, Any], list[bytes]]:
+    levels = [index.get_level_values(i) for i in range(index.nlevels)]
+    header = {
+        "index_names": [_label(name) for name in index.names],
+        "index_dtypes": [_dtype_name(level.dtype) for level in levels],
+    }
+    return header, [_values_digest(level) for level in levels]
+
+
+# ---------------------------------------------------------------- arrays and frames
+
+
+def hash_array(a: NDArray[Any]) -> str:
+    """Hash a numpy array's dtype, shape and values, independent of memory layout.
+
+    C-ordered, Fortran-ordered and strided views with equal values hash alike
+    (values are read in C order). Object arrays hash every value with its kind
+    (see the module notes); structured arrays field by field, so padding never
+    counts.
+
+    Parameters
+    ----------
+    a
+        Any ``numpy.ndarray`` except a masked array.
+
+    Returns
+    -------
+    str
+        ``"sha256:<hex>"``.
+
+    Raises
+    ------
+    DataError
+        If ``a`` is not an ndarray, or is a masked array.
+
+    Examples
+    --------
+    >>> x = np.arange(6.0).reshape(2, 3)
+    >>> hash_array(x) == hash_array(np.asfortranarray(x))
+    True
+    >>> hash_array(x) == hash_array(x.reshape(3, 2))
+    False
+    """
+    if not isinstance(a, np.ndarray) or isinstance(a, np.ma.MaskedArray):
+        what = "a masked array" if isinstance(a, np.ndarray) else type(a).__name__
+        raise DataError(
+            f"hash_array expects a numpy.ndarray (not masked), got {what}; "
+            "use hash_object() for other objects",
+            value=what,
+            expected="numpy.ndarray",
+        )
+    descr = np.lib.format.dtype_to_descr(a.dtype.newbyteorder("<"))
+    header = {"format": _ARRAY_FORMAT, "dtype": descr, "shape": list(a.shape)}
+    return _prefixed(_sha256(_canonical_json(header), _ndarray_digest(a)))
+
+
+def hash_frame(df: pd.DataFrame) -> str:
+    """Hash a whole DataFrame: every row, the column labels, dtypes and the index.
+
+    Unlike MLflow's dataset digest (8 hex characters of the first 10,000
+    rows), every cell counts, and the full SHA-256 is kept. The result does not
+    depend on memory layout: a copy, a frame built column by column or from
+    one 2-D array, C or Fortran order, or a different pandas block structure
+    all hash alike. It is stable across processes and runs (no Python
+    ``hash()``, no object ids) for given numpy and pandas major versions; the
+    dtype names are part of it, so a dtype that pandas infers differently
+    (``str`` in pandas 3 where pandas 2 gave ``object``) changes it.
+
+    Each column is hashed on its own (numeric, bool and datetime columns as
+    their raw bytes, text as one joined string, other extension types through
+    ``pandas.util.hash_pandas_object``); the per-column digests, the labels,
+    dtypes, index names and shape are then hashed together. Values follow the
+    rules in the module notes (NaNs alike, ``-0.0`` distinct from ``0.0``,
+    object values with their kind).
+
+    Parameters
+    ----------
+    df
+        The frame.
+
+    Returns
+    -------
+    str
+        ``"sha256:<hex>"``.
+
+    Raises
+    ------
+    DataError
+        If ``df`` is not a ``pandas.DataFrame``.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"x": [1.0, 2.0], "y": ["a", "b"]})
+    >>> hash_frame(df) == hash_frame(df.copy())
+    True
+    >>> hash_frame(df) == hash_frame(df.rename(columns={"y": "z"}))
+    False
+    >>> hash_frame(df)[:7]
+    'sha256:'
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise DataError(
+            f"hash_frame expects a pandas.DataFrame, got {type(df).__name__}; "
+            "use hash_array() or hash_object() for other objects",
+            value=type(df).__name__,
+            expected="pandas.DataFrame",
+        )
+    index_header, index_digests = _index_parts(df.index)
+    header = {
+        "format": _FRAME_FORMAT,
+        "shape": list(df.shape),
+        "columns": [_label(c) for c in df.columns],
+        "column_names": [_label(name) for name in df.columns.names],
+        "dtypes": [_dtype_name(d) for d in df.dtypes],
+        **index_header,
+    }
+    h = _sha256(_canonical_json(header))
+    # One iteration per column, each hashing the whole column in C: never a
+    # Python loop over rows, and per-column hashing is what makes the block
+    # layout irrelevant.
+    for _, column in df.items():
+        h.update(_values_digest(column))
+    for digest in index_digests:
+        h.update(digest)
+    return _prefixed(h)
+
+
+def _hash_series(s: pd.Series) -> str:
+    index_header, index_digests = _index_parts(s.index)
+    header = {
+        "format": _SERIES_FORMAT,
+        "length": len(s),
+        "name": _label(s.name),
+        "dtype": _dtype_name(s.dtype),
+        **index_header,
+    }
+    return _prefixed(_sha256(_canonical_json(header), _values_digest(s), *index_digests))
+
+
+def _hash_index(index: pd.Index) -> str:
+    index_header, index_digests = _index_parts(index)
+    header = {"format": _INDEX_FORMAT, "length": len(index), **index_header}
+    return _prefixed(_sha256(_canonical_json(header), *index_digests))
+
+
+# ------------------------------------------------------------------------- objects
+
+
+class _StableHasher(NumpyHasher):  # type: ignore[misc]
+    """joblib's hasher with SHA-256, mlkit's layout-free hashes for nested
+    frames and arrays, and an order for dicts and sets that never uses ``hash()``.
+
+    joblib sorts dict keys and set items, but when they are not mutually
+    orderable (``{1: ..., "a": ...}``) it falls back to sorting by Python's
+    ``hash()``, which for str depends on ``PYTHONHASHSEED``; it also records an
+    array's strides, so C and Fortran copies differ.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(hash_name=ALGORITHM)
+
+    def save(self, obj: Any) -> None:
+        digest = _pandas_or_numpy_hash(obj)
+        if digest is not None:
+            # The same trick joblib plays for arrays: the content goes into the
+            # hash directly, a marker with its kind into the pickle stream.
+            self._hash.update(digest.encode("ascii"))
+            obj = ("mlkit.hashed", type(obj).__name__)
+        super().save(obj)
+
+    def memoize(self, obj: Any) -> None:
+        # Value, not identity: [x, x] and [x, copy(x)] must hash alike, so the
+        # pickle never refers back to an object it already wrote.
+        return
+
+    def _batch_setitems(self, items: Iterable[tuple[Any, Any]], *args: Any) -> None:
+        ordered = _stable_order(list(items), key=operator.itemgetter(0))
+        # Past joblib's own _batch_setitems, which would sort again by hash().
+        _Pickler._batch_setitems(self, iter(ordered), *args)
+
+    def save_set(self, items: set[Any] | frozenset[Any]) -> None:
+        ordered = _stable_order(list(items), key=lambda item: item)
+        super().save(("mlkit.set", type(items).__name__, ordered))
+
+    dispatch = NumpyHasher.dispatch.copy()
+    dispatch[set] = save_set
+    dispatch[frozenset] = save_set
+
+
+def _stable_order(items: list[Any], *, key: Callable[[Any], Any]) -> list[Any]:
+    try:
+        return sorted(items, key=key)
+    except Exception:  # unorderable mixes (TypeError), decimal NaN (InvalidOperation), ...
+        return sorted(items, key=lambda item: _joblib_hex(key(item)))
+
+
+def _joblib_hex(obj: Any) -> str:
+    try:
+        return str(_StableHasher().hash(obj))
+    except Exception as exc:  # pickling can fail with almost any exception type
+        raise DataError(
+            f"cannot hash an object of type {type(obj).__module__}.{type(obj).__qualname__}: "
+            f"joblib could not pickle it ({type(exc).__name__}: {exc})",
+            value=type(obj).__qualname__,
+            expected="a picklable object",
+        ) from exc
+
+
+def _pandas_or_numpy_hash(obj: Any) -> str | None:
+    if isinstance(obj, pd.DataFrame):
+        return hash_frame(obj)
+    if isinstance(obj, pd.Series):
+        return _hash_series(obj)
+    if isinstance(obj, pd.Index):
+        return _hash_index(obj)
+    if isinstance(obj, np.ndarray) and not isinstance(obj, np.ma.MaskedArray):
+        return hash_array(obj)
+    return None
+
+
+def hash_object(obj: Any) -> str:
+    """Hash any object joblib can pickle; frames, series, arrays and bytes dispatch.
+
+    A ``DataFrame`` gives :func:`hash_frame`, an ``ndarray`` :func:`hash_array`,
+    ``bytes``/``bytearray``/``memoryview`` :func:`hash_bytes`; a ``Series`` or
+    ``Index`` hashes its name(s), dtype, values (and index) the same way.
+    Anything else goes through joblib's pickling hasher with SHA-256, in which
+    frames and arrays nested in containers still use mlkit's layout-free hashes,
+    dicts hash alike whatever their insertion order and sets whatever their
+    iteration order. Such general objects hash stably for a given Python and
+    joblib version; the pickle of an object may change between versions.
+
+    Parameters
+    ----------
+    obj
+        The object.
+
+    Returns
+    -------
+    str
+        ``"sha256:<hex>"``.
+
+    Raises
+    ------
+    DataError
+        If ``obj`` cannot be pickled (a lock, an open file, a generator, ...).
+
+    Examples
+    --------
+    >>> hash_object({"lr": 0.1, "depth": 3}) == hash_object({"depth": 3, "lr": 0.1})
+    True
+    >>> hash_object(b"hello") == hash_bytes(b"hello")
+    True
+    >>> x = np.arange(4)
+    >>> hash_object({"x": x}) == hash_object({"x": x.copy()})
+    True
+    """
+    if isinstance(obj, (bytes, bytearray, memoryview)):
+        return hash_bytes(obj)
+    digest = _pandas_or_numpy_hash(obj)
+    if digest is not None:
+        return digest
+    return f"{ALGORITHM}:{_joblib_hex(obj)}"
+
+
+# --------------------------------------------------------------------- dataset record
+
+
+def _require(data: Any, keys: tuple[str, ...], *, what: str) -> dict[str, Any]:
+    if not isinstance(data, Mapping):
+        raise DataError(
+            f"{what} must be a mapping, got {type(data).__name__}",
+            value=type(data).__name__,
+            expected="a dict",
+        )
+    missing = [k for k in keys if k not in data]
+    if missing:
+        raise DataError(
+            f"{what} is missing key(s) {missing}; expected keys {list(keys)}",
+            column=missing[0],
+            expected=list(keys),
+        )
+    return {k: data[k] for k in keys}
+
+
+def _load_json(text: Any, *, what: str) -> Any:
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError) as exc:
+        raise DataError(
+            f"{what} is not valid JSON: {exc}", value=str(text)[:80], expected="JSON text"
+        ) from exc
+
+
+def _check_count(value: Any, *, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise DataError(
+            f"{what} must be a non-negative int, got {value!r}",
+            column=what,
+            value=value,
+            expected="int >= 0",
+        )
+    return value
+
+
+def _check_schema(value: Any) -> tuple[tuple[str, str], ...]:
+    pairs: list[tuple[str, str]] = []
+    for item in value if isinstance(value, (list, tuple)) else [value]:
+        if (
+            not isinstance(item, (list, tuple))
+            or len(item) != 2
+            or not all(isinstance(x, str) for x in item)
+        ):
+            raise DataError(
+                f"schema entry {item!r} is not a (column name, dtype) pair of str",
+                column="schema",
+                value=item,
+                expected="(str, str)",
+            )
+        pairs.append((item[0], item[1]))
+    return tuple(pairs)
+
+
+def _check_source(value: Any) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise DataError(
+            f"source must be a str or None, got {type(value).__name__}",
+            column="source",
+            value=value,
+            expected="str or None",
+        )
+    return value
+
+
+@attrs.frozen
+class DatasetVersion:
+    """A dataset's identity: its content hash, shape and schema, with an optional source.
+
+    Attributes
+    ----------
+    hash
+        ``"sha256:<hex>"`` from :func:`hash_frame`.
+    n_rows, n_columns
+        The frame's shape.
+    schema
+        ``(column name, dtype name)`` per column, names as ``str(label)``; the
+        hash, not the schema, tells labels such as ``1`` and ``"1"`` apart.
+    source
+        Where the data came from (a path or URI), if given.
+    """
+
+    hash: str = attrs.field(converter=lambda v: _check_hash(v, what="dataset hash"))
+    n_rows: int = attrs.field(converter=lambda v: _check_count(v, what="n_rows"))
+    n_columns: int = attrs.field(converter=lambda v: _check_count(v, what="n_columns"))
+    schema: tuple[tuple[str, str], ...] = attrs.field(converter=_check_schema)
+    source: str | None = attrs.field(default=None, converter=_check_source)
+
+    def __attrs_post_init__(self) -> None:
+        if len(self.schema) != self.n_columns:
+            raise DataError(
+                f"schema has {len(self.schema)} entries but n_columns is {self.n_columns}",
+                column="schema",
+                value=len(self.schema),
+                expected=self.n_columns,
+            )
+
+    @classmethod
+    def from_frame(cls, df: pd.DataFrame, *, source: str | None = None) -> DatasetVersion:
+        """Hash ``df`` and record its shape and schema.
+
+        Examples
+        --------
+        >>> df = pd.DataFrame({"x": [1, 2, 3], "y": [0.5, None, 1.5]})
+        >>> version = DatasetVersion.from_frame(df, source="data/train.parquet")
+        >>> version.n_rows, version.schema
+        (3, (('x', 'int64'), ('y', 'float64')))
+        >>> DatasetVersion.from_json(version.to_json()) == version
+        True
+        """
+        digest = hash_frame(df)
+        schema = tuple((str(c), str(d)) for c, d in zip(df.columns, df.dtypes))
+        return cls(
+            hash=digest, n_rows=len(df), n_columns=df.shape[1], schema=schema, source=source
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-safe dict with the five fields (``schema`` as a list of pairs)."""
+        return {
+            "hash": self.hash,
+            "n_rows": self.n_rows,
+            "n_columns": self.n_columns,
+            "schema": [list(pair) for pair in self.schema],
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DatasetVersion:
+        """Rebuild from :meth:`to_dict` output (``source`` may be absent; other keys are ignored).
+
+        Raises
+        ------
+        DataError
+            If a key is missing or a value has the wrong type.
+        """
+        fields = _require(data, ("hash", "n_rows", "n_columns", "schema"), what="dataset version")
+        return cls(**fields, source=data.get("source"))
+
+    def to_json(self) -> str:
+        """Return :meth:`to_dict` as a JSON string."""
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> DatasetVersion:
+        """Rebuild from :meth:`to_json` output."""
+        return cls.from_dict(_load_json(text, what="dataset version"))
