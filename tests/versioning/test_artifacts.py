@@ -15,6 +15,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import fsspec  # in the test extra: a missing fsspec must fail, not skip
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -27,8 +28,6 @@ from mlkit.versioning import (
     check_key,
     check_name,
 )
-
-fsspec = pytest.importorskip("fsspec")
 
 CHUNK = 1 << 20
 HAS_FORK = "fork" in multiprocessing.get_all_start_methods()

@@ -117,3 +117,81 @@ def test_sigkill_during_writes_leaves_a_consistent_workspace(tmp_path: Path) -> 
     assert again.ok
     assert again.temp == ()
     assert set(again.unreferenced) == set(check.unreferenced)
+
+
+REGISTRAR = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from mlkit.versioning import ModelRegistry
+
+    workspace, worker, go = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
+    registry = ModelRegistry(workspace)
+    while not go.exists():
+        time.sleep(0.001)
+    for i in range(10):
+        version = registry.register("shared", {"worker": worker, "i": i})
+        print(version.version)
+        registry.set_alias("shared", "champion", version.version)
+    """
+)
+
+
+def test_concurrent_registrations_get_distinct_versions(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    Workspace(workspace)
+    go = tmp_path / "go"
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", REGISTRAR, str(workspace), str(w), str(go)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for w in range(4)
+    ]
+    time.sleep(0.5)
+    go.touch()
+    numbers: list[int] = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+        numbers += [int(line) for line in out.split()]
+    assert sorted(numbers) == list(range(1, 41))
+    registry = ModelRegistry(workspace)
+    loaded = [registry.load(v) for v in registry.list_versions("shared")]
+    assert sorted((m["worker"], m["i"]) for m in loaded) == [
+        (w, i) for w in range(4) for i in range(10)
+    ]
+    history = registry.alias_history("shared")
+    assert len(history) == 40
+    # The audit log chains: each change starts where the previous one ended.
+    for before, after in zip(history, history[1:]):
+        assert after.from_version == before.to_version
+    assert registry.get_by_alias("shared", "champion").version == history[-1].to_version
+
+
+def test_threads_share_a_tracker(tmp_path: Path) -> None:
+    import threading
+
+    tracker = Tracker(tmp_path / "ws", capture_environment=False)
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            with tracker.start_run(f"thread-{n}") as run:
+                for i in range(100):
+                    run.log_metric("m", i)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    runs = tracker.search_runs()
+    assert len(runs) == 4 and set(runs["parent_id"].isna()) == {True}
+    for run_id in runs["run_id"]:
+        assert len(tracker.metric_history(run_id, "m")) == 100

@@ -110,7 +110,7 @@ def check_key(key: str) -> str:
     return key
 
 
-def check_name(name: str, *, what: str = "name") -> str:
+def check_name(name: object, *, what: str = "name") -> str:
     """Return ``name`` if it is safe to use inside a path or a URI, else raise.
 
     For names users choose (model names, artifact names such as
@@ -157,6 +157,7 @@ def check_name(name: str, *, what: str = "name") -> str:
             value=name,
             expected=_NAME_RULES,
         )
+    assert isinstance(name, str)  # _name_problem rejects everything else
     return name
 
 

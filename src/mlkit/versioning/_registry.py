@@ -192,7 +192,7 @@ class Lineage:
 
 
 def _check_model_name(name: object) -> str:
-    text = check_name(name, what="model name")  # type: ignore[arg-type]
+    text = check_name(name, what="model name")
     if "/" in text or "@" in text:
         raise DataError(
             f"model name {text!r} must not contain '/' or '@' (they separate the parts of "
