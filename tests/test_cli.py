@@ -60,7 +60,9 @@ def test_runs_command_filters_and_formats(workspace, capsys):
 
     assert main(["runs", "--workspace", str(workspace), "metrics.acc > 0.8"]) == 0
     out = capsys.readouterr().out
-    assert "trial-1" in out and "trial-0" not in out and "metrics.acc" in out
+    assert "trial-1" in out
+    assert "trial-0" not in out
+    assert "metrics.acc" in out
     argv = ["runs", "-w", str(workspace), "--order-by", "metrics.acc", "--format", "json"]
     assert main(argv) == 0
     rows = json.loads(capsys.readouterr().out)
@@ -73,7 +75,8 @@ def test_runs_command_filters_and_formats(workspace, capsys):
 def test_runs_command_errors_are_one_line(workspace, tmp_path, capsys):
     assert main(["runs", "-w", str(workspace), "metrics.acc >"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("mlkit: error: cannot parse run filter") and "Traceback" not in err
+    assert err.startswith("mlkit: error: cannot parse run filter")
+    assert "Traceback" not in err
     assert main(["runs", "-w", str(tmp_path / "nowhere")]) == 2
     assert "no mlkit workspace" in capsys.readouterr().err
     assert not (tmp_path / "nowhere").exists()
@@ -91,7 +94,8 @@ def test_models_commands(workspace, capsys):
     capsys.readouterr()
     assert main(["models", "versions", *w, "fraud"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("v1 ") and lines[1].endswith("@champion")
+    assert lines[0].startswith("v1 ")
+    assert lines[1].endswith("@champion")
     assert main(["models", "history", *w, "fraud"]) == 0
     history = capsys.readouterr().out.splitlines()
     assert [h.split("  ")[1:3] for h in history] == [

@@ -1,5 +1,6 @@
 """Several processes at once, and processes killed mid-write: nothing is lost or half-written."""
 
+import itertools
 import os
 import random
 import signal
@@ -166,7 +167,7 @@ def test_concurrent_registrations_get_distinct_versions(tmp_path: Path) -> None:
     history = registry.alias_history("shared")
     assert len(history) == 40
     # The audit log chains: each change starts where the previous one ended.
-    for before, after in zip(history, history[1:]):
+    for before, after in itertools.pairwise(history):
         assert after.from_version == before.to_version
     assert registry.get_by_alias("shared", "champion").version == history[-1].to_version
 
@@ -182,7 +183,7 @@ def test_threads_share_a_tracker(tmp_path: Path) -> None:
             with tracker.start_run(f"thread-{n}") as run:
                 for i in range(100):
                     run.log_metric("m", i)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
@@ -192,6 +193,7 @@ def test_threads_share_a_tracker(tmp_path: Path) -> None:
         t.join()
     assert errors == []
     runs = tracker.search_runs()
-    assert len(runs) == 4 and set(runs["parent_id"].isna()) == {True}
+    assert len(runs) == 4
+    assert set(runs["parent_id"].isna()) == {True}
     for run_id in runs["run_id"]:
         assert len(tracker.metric_history(run_id, "m")) == 100

@@ -362,3 +362,18 @@ def test_search_empty_workspace(tmp_path: Path) -> None:
     runs = Tracker(tmp_path).search_runs()
     assert runs.empty
     assert "run_id" in runs.columns
+
+
+def test_verify_notices_search_copies_out_of_step(tracker: Tracker) -> None:
+    with tracker.start_run() as run:
+        run.log_params({"a": 1})
+        run.log_metrics({"m": 1.0, "n": math.nan})
+        run.log_metric("m", 2.0)
+        run.set_tags({"t": "x"})
+    assert tracker.workspace.verify().ok
+    path = tracker.workspace.path / "mlkit.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE runs SET metrics = '{\"m\": 5.0}' WHERE run_id = ?", (run.id,))
+    check = tracker.workspace.verify()
+    assert not check.ok
+    assert check.database == (f"run {run.id}: stored metrics differ from the latest_metrics table",)

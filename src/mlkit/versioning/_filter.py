@@ -268,16 +268,16 @@ class _Parser:
         table = {"metrics": "latest_metrics", "params": "params", "tags": "tags"}[kind]
         self.params.append(name)
         self.params.extend(values)
-        return (
-            f"EXISTS (SELECT 1 FROM {table} x WHERE x.run_id = r.run_id AND x.key = ? AND {cond})"
-        )
+        # An IN over the (key, value) index visits the matching values only,
+        # where a correlated EXISTS would probe every run.
+        return f"r.run_id IN (SELECT x.run_id FROM {table} x WHERE x.key = ? AND {cond})"
 
     def _null_check(self, kind: str, name: str, *, present: bool) -> str:
         if kind == "attr":
             return f"r.{name} IS {'NOT ' if present else ''}NULL"
         table = {"metrics": "latest_metrics", "params": "params", "tags": "tags"}[kind]
         self.params.append(name)
-        exists = f"EXISTS (SELECT 1 FROM {table} x WHERE x.run_id = r.run_id AND x.key = ?)"
+        exists = f"r.run_id IN (SELECT x.run_id FROM {table} x WHERE x.key = ?)"
         return exists if present else f"NOT {exists}"
 
 

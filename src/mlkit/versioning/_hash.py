@@ -1,11 +1,9 @@
 """Content hashes of bytes, files, directories, arrays, frames and Python objects.
 
 Every hash is ``"sha256:<64 lowercase hex>"``: SHA-256 because it is the
-universal choice (MLflow, OCI and DVC's newer formats use it) and hardware
-accelerated on current CPUs.
+universal choice (OCI image digests and most artifact stores use it) and
+hardware accelerated on current CPUs.
 
-What each hash covers
----------------------
 :func:`hash_bytes` and :func:`hash_file` are the plain SHA-256 of the content,
 so ``sha256sum`` gives the same hex. :func:`hash_dir` hashes a canonical JSON
 serialisation of its sorted manifest. :func:`hash_array`, :func:`hash_frame` and
@@ -28,8 +26,8 @@ Value rules, stated once:
   bytes, bool, int, float, complex, ``None``, ``pd.NA``, ``pd.NaT``, or, for
   any other type, its qualified type name and its pickle (through joblib). So
   ``1``, ``"1"``, ``1.0`` and ``True`` differ, and ``None``, ``NaN``,
-  ``pd.NA`` and ``pd.NaT`` are four different values. numpy scalars share the
-  kind of the Python type they extend (``np.int64(1)`` hashes like ``1``).
+  ``pd.NA`` and ``pd.NaT`` are four different values. numpy scalars and
+  subclasses share the kind they extend (``np.int64(1)`` hashes like ``1``).
 - Labels (column names, index names) are encoded with their type too: the
   column ``1`` and the column ``"1"`` differ; tuples (MultiIndex columns) work.
 """
@@ -37,6 +35,7 @@ Value rules, stated once:
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import operator
@@ -47,7 +46,7 @@ import sys
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from pickle import _Pickler  # the pure-Python pickler joblib's hasher extends
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
@@ -56,6 +55,9 @@ from joblib.hashing import NumpyHasher
 from numpy.typing import NDArray
 
 from mlkit.errors import ConfigurationError, DataError, IntegrityError, NotFoundError
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer
 
 __all__ = [
     "ALGORITHM",
@@ -83,10 +85,11 @@ _ARRAY_FORMAT = "mlkit.hash_array/1"
 _DIR_FORMAT = "mlkit.hash_dir/1"
 
 
-def _sha256(*parts: bytes) -> hashlib._Hash:
+def _sha256(*parts: Buffer | NDArray[Any]) -> hashlib._Hash:
     h = hashlib.sha256()
     for part in parts:
-        h.update(part)
+        # numpy's stubs give ndarray the buffer protocol only for Python >= 3.12.
+        h.update(part)  # type: ignore[arg-type,unused-ignore]
     return h
 
 
@@ -141,17 +144,17 @@ def hash_bytes(data: bytes | bytearray | memoryview) -> str:
     >>> hash_bytes(b"hello")
     'sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824'
     """
-    if isinstance(data, memoryview):
-        # hashlib needs a C-contiguous buffer; a strided view is copied once.
-        return _prefixed(_sha256(data if data.c_contiguous else data.tobytes()))
-    if not isinstance(data, (bytes, bytearray)):
-        hint = " (encode a str first, e.g. text.encode())" if isinstance(data, str) else ""
+    given: object = data
+    if isinstance(given, memoryview) and not given.c_contiguous:
+        given = given.tobytes()  # hashlib needs a C-contiguous buffer
+    if not isinstance(given, (bytes, bytearray, memoryview)):
+        hint = " (encode a str first, e.g. text.encode())" if isinstance(given, str) else ""
         raise DataError(
-            f"hash_bytes expects bytes, bytearray or memoryview, got {type(data).__name__}{hint}",
-            value=type(data).__name__,
+            f"hash_bytes expects bytes, bytearray or memoryview, got {type(given).__name__}{hint}",
+            value=type(given).__name__,
             expected="bytes-like",
         )
-    return _prefixed(_sha256(data))
+    return _prefixed(_sha256(given))
 
 
 def _check_chunk_size(chunk_size: Any) -> int:
@@ -261,7 +264,11 @@ def _check_entry_path(path: Any) -> str:
             value=path,
             expected="relative POSIX path without '', '.' or '..' segments or NUL",
         )
-    return path
+    return str(path)
+
+
+def _check_manifest_hash(value: Any) -> str:
+    return _check_hash(value, what="manifest hash")
 
 
 def _check_size(size: Any) -> int:
@@ -290,7 +297,7 @@ class ManifestEntry:
     """
 
     path: str = attrs.field(converter=_check_entry_path)
-    hash: str = attrs.field(converter=lambda v: _check_hash(v, what="manifest hash"))
+    hash: str = attrs.field(converter=_check_manifest_hash)
     size: int = attrs.field(converter=_check_size)
 
     def to_dict(self) -> dict[str, Any]:
@@ -318,7 +325,7 @@ def _check_entries(entries: Iterable[Any]) -> tuple[ManifestEntry, ...]:
                 expected="ManifestEntry",
             )
     paths = [e.path for e in result]
-    for before, after in zip(paths, paths[1:]):
+    for before, after in itertools.pairwise(paths):
         if not before < after:
             raise DataError(
                 f"manifest entries must be sorted by path without duplicates; "
@@ -349,7 +356,7 @@ class DirManifest:
         directories are not recorded.
     """
 
-    hash: str = attrs.field(converter=lambda v: _check_hash(v, what="manifest hash"))
+    hash: str = attrs.field(converter=_check_manifest_hash)
     entries: tuple[ManifestEntry, ...] = attrs.field(converter=_check_entries)
 
     def __attrs_post_init__(self) -> None:
@@ -540,6 +547,10 @@ def _little_endian(a: NDArray[Any]) -> NDArray[Any]:
     return a
 
 
+def _is_long_double(dtype: np.dtype[Any]) -> bool:
+    return dtype.kind in "fc" and dtype.itemsize // (2 if dtype.kind == "c" else 1) > 8
+
+
 def _ndarray_digest(a: NDArray[Any]) -> bytes:
     """Digest of an array's values in C order (not its dtype or shape: callers add those)."""
     kind = a.dtype.kind
@@ -551,10 +562,16 @@ def _ndarray_digest(a: NDArray[Any]) -> bytes:
         for name in a.dtype.names:
             h.update(_ndarray_digest(a[name]))
         return h.digest()
-    if kind in "fc" and a.dtype.itemsize // (2 if kind == "c" else 1) > 8:
+    if _is_long_double(a.dtype):
         # long double carries padding bytes of no defined value; numpy's repr
         # of it is exact (shortest unique), so hash that text instead.
         return _sha256(b"longdouble", _strings_digest(a.ravel().astype(str).tolist())).digest()
+    return _sha256(b"bytes", _plain_bytes(a)).digest()
+
+
+def _plain_bytes(a: NDArray[Any]) -> NDArray[np.uint8]:
+    """Return a fixed-size dtype's values as contiguous little-endian bytes, NaNs made alike."""
+    kind = a.dtype.kind
     a = _little_endian(np.ascontiguousarray(a))
     if kind in "fc":
         flat = a.view(f"<f{a.dtype.itemsize // 2}") if kind == "c" else a
@@ -567,7 +584,41 @@ def _ndarray_digest(a: NDArray[Any]) -> bytes:
                 flat = flat.copy()
                 flat[nan] = np.nan  # one bit pattern for every NaN
                 a = flat
-    return _sha256(b"bytes", a.reshape(-1).view(np.uint8)).digest()
+    return a.reshape(-1).view(np.uint8)
+
+
+# Bytes of underlying rows gathered at a time from strided columns: about an L2 cache.
+_CHUNK_SPAN = 1 << 21
+
+
+def _strided_numeric(column: pd.Series) -> NDArray[Any] | None:
+    """Return the column's values if they are plain numbers in a strided view, else None."""
+    dtype = column.dtype
+    if not isinstance(dtype, np.dtype) or dtype.kind not in "biufcmM" or _is_long_double(dtype):
+        return None
+    values = column.to_numpy()
+    stride = abs(values.strides[0]) if values.ndim == 1 else 0
+    if values.flags.c_contiguous or not 0 < stride <= _CHUNK_SPAN // 1024:
+        return None
+    return values
+
+
+def _row_chunked_digests(arrays: list[NDArray[Any]]) -> list[bytes]:
+    """Equal to ``[_ndarray_digest(a) for a in arrays]`` for strided views into row-major data.
+
+    Gathering one strided column reads a cache line per row; walking all the
+    columns a chunk of rows at a time reuses those lines across columns (about
+    twice as fast on a C-ordered 1,000,000 x 20 block). The loop is over chunks
+    of thousands of rows, never over rows.
+    """
+    if not arrays:
+        return []
+    rows = _CHUNK_SPAN // max(abs(a.strides[0]) for a in arrays)
+    hashers = [_sha256(b"bytes") for _ in arrays]
+    for start in range(0, len(arrays[0]), rows):
+        for h, a in zip(hashers, arrays, strict=True):
+            h.update(_plain_bytes(a[start : start + rows]))  # type: ignore[arg-type,unused-ignore]
+    return [h.digest() for h in hashers]
 
 
 def _strings_digest(items: list[Any]) -> bytes:
@@ -680,7 +731,7 @@ def _values_digest(values: pd.Series | pd.Index) -> bytes:
         return _ndarray_digest(values.to_numpy())
     if isinstance(dtype, pd.CategoricalDtype):
         categories = dtype.categories
-        codes = np.asarray(values.array.codes)  # type: ignore[union-attr]
+        codes = np.asarray(values.array.codes)
         return _sha256(
             b"categorical",
             _canonical_json([_dtype_name(categories.dtype), bool(dtype.ordered)]),
@@ -698,9 +749,7 @@ def _values_digest(values: pd.Series | pd.Index) -> bytes:
         # Masked (Int64, Float64, boolean) and pyarrow numbers: mask + filled values.
         missing = np.asarray(values.isna(), dtype=np.bool_)
         filled = values.to_numpy(dtype=numpy_dtype, na_value=numpy_dtype.type(0))
-        return _sha256(
-            b"masked", np.packbits(missing).tobytes(), _ndarray_digest(filled)
-        ).digest()
+        return _sha256(b"masked", np.packbits(missing).tobytes(), _ndarray_digest(filled)).digest()
     # Any other extension type (period, interval, sparse, pyarrow, ...): pandas'
     # own per-row hash, which is deterministic for a given dtype.
     rows = pd.util.hash_pandas_object(values, index=False, categorize=True)
@@ -727,10 +776,13 @@ def hash_array(a: NDArray[Any]) -> str:
     (see the module notes); structured arrays field by field, so padding never
     counts.
 
+    A masked array hashes its mask and its unmasked values (what lies under
+    the mask does not count).
+
     Parameters
     ----------
     a
-        Any ``numpy.ndarray`` except a masked array.
+        Any ``numpy.ndarray``, masked arrays included.
 
     Returns
     -------
@@ -740,7 +792,7 @@ def hash_array(a: NDArray[Any]) -> str:
     Raises
     ------
     DataError
-        If ``a`` is not an ndarray, or is a masked array.
+        If ``a`` is not an ndarray.
 
     Examples
     --------
@@ -750,14 +802,18 @@ def hash_array(a: NDArray[Any]) -> str:
     >>> hash_array(x) == hash_array(x.reshape(3, 2))
     False
     """
-    if not isinstance(a, np.ndarray) or isinstance(a, np.ma.MaskedArray):
-        what = "a masked array" if isinstance(a, np.ndarray) else type(a).__name__
+    if not isinstance(a, np.ndarray):
         raise DataError(
-            f"hash_array expects a numpy.ndarray (not masked), got {what}; "
+            f"hash_array expects a numpy.ndarray, got {type(a).__name__}; "
             "use hash_object() for other objects",
-            value=what,
+            value=type(a).__name__,
             expected="numpy.ndarray",
         )
+    if isinstance(a, np.ma.MaskedArray):
+        mask = np.ma.getmaskarray(a)
+        filled = np.where(mask, np.zeros((), dtype=a.dtype), np.ma.getdata(a))
+        parts = {"format": "mlkit.hash_masked_array/1", "mask": hash_array(mask)}
+        return _prefixed(_sha256(_canonical_json({**parts, "data": hash_array(filled)})))
     descr = np.lib.format.dtype_to_descr(a.dtype.newbyteorder("<"))
     header = {"format": _ARRAY_FORMAT, "dtype": descr, "shape": list(a.shape)}
     return _prefixed(_sha256(_canonical_json(header), _ndarray_digest(a)))
@@ -823,15 +879,23 @@ def hash_frame(df: pd.DataFrame) -> str:
         "dtypes": [_dtype_name(d) for d in df.dtypes],
         **index_header,
     }
-    h = _sha256(_canonical_json(header))
     # One iteration per column, each hashing the whole column in C: never a
     # Python loop over rows, and per-column hashing is what makes the block
-    # layout irrelevant.
-    for _, column in df.items():
-        h.update(_values_digest(column))
-    for digest in index_digests:
-        h.update(digest)
-    return _prefixed(h)
+    # layout irrelevant. Strided numeric columns are read together, by chunks.
+    digests: list[bytes] = []
+    strided: dict[int, NDArray[Any]] = {}
+    for position, (_, column) in enumerate(df.items()):
+        values = _strided_numeric(column)
+        if values is None:
+            digests.append(_values_digest(column))
+        else:
+            strided[position] = values
+            digests.append(b"")
+    for position, digest in zip(
+        strided, _row_chunked_digests(list(strided.values())), strict=True
+    ):
+        digests[position] = digest
+    return _prefixed(_sha256(_canonical_json(header), *digests, *index_digests))
 
 
 def _hash_series(s: pd.Series) -> str:
@@ -856,8 +920,10 @@ def _hash_index(index: pd.Index) -> str:
 
 
 class _StableHasher(NumpyHasher):  # type: ignore[misc]
-    """joblib's hasher with SHA-256, mlkit's layout-free hashes for nested
-    frames and arrays, and an order for dicts and sets that never uses ``hash()``.
+    """joblib's SHA-256 hasher, made stable and layout-free.
+
+    Nested frames and arrays get mlkit's layout-free hashes, and dicts and sets
+    an order that never uses ``hash()``.
 
     joblib sorts dict keys and set items, but when they are not mutually
     orderable (``{1: ..., "a": ...}``) it falls back to sorting by Python's
@@ -885,7 +951,7 @@ class _StableHasher(NumpyHasher):  # type: ignore[misc]
     def _batch_setitems(self, items: Iterable[tuple[Any, Any]], *args: Any) -> None:
         ordered = _stable_order(list(items), key=operator.itemgetter(0))
         # Past joblib's own _batch_setitems, which would sort again by hash().
-        _Pickler._batch_setitems(self, iter(ordered), *args)
+        _Pickler._batch_setitems(self, iter(ordered), *args)  # type: ignore[attr-defined]
 
     def save_set(self, items: set[Any] | frozenset[Any]) -> None:
         ordered = _stable_order(list(items), key=lambda item: item)
@@ -897,10 +963,17 @@ class _StableHasher(NumpyHasher):  # type: ignore[misc]
 
 
 def _stable_order(items: list[Any], *, key: Callable[[Any], Any]) -> list[Any]:
-    try:
+    """Sort dict items or set elements the same way in every process.
+
+    Keys that are all str, all bytes or all ints sort by value. Anything else
+    (mixed types, tuples, floats with NaN, frozensets, which order only
+    partially) sorts by each item's own stable hash, so the order never
+    depends on the input order or on ``hash()``.
+    """
+    kinds = {type(key(item)) for item in items}
+    if kinds <= {str} or kinds <= {bytes} or kinds <= {int, bool}:
         return sorted(items, key=key)
-    except Exception:  # unorderable mixes (TypeError), decimal NaN (InvalidOperation), ...
-        return sorted(items, key=lambda item: _joblib_hex(key(item)))
+    return sorted(items, key=_joblib_hex)
 
 
 def _joblib_hex(obj: Any) -> str:
@@ -922,7 +995,7 @@ def _pandas_or_numpy_hash(obj: Any) -> str | None:
         return _hash_series(obj)
     if isinstance(obj, pd.Index):
         return _hash_index(obj)
-    if isinstance(obj, np.ndarray) and not isinstance(obj, np.ma.MaskedArray):
+    if isinstance(obj, np.ndarray):
         return hash_array(obj)
     return None
 
@@ -1012,6 +1085,18 @@ def _check_count(value: Any, *, what: str) -> int:
     return value
 
 
+def _check_dataset_hash(value: Any) -> str:
+    return _check_hash(value, what="dataset hash")
+
+
+def _check_n_rows(value: Any) -> int:
+    return _check_count(value, what="n_rows")
+
+
+def _check_n_columns(value: Any) -> int:
+    return _check_count(value, what="n_columns")
+
+
 def _check_schema(value: Any) -> tuple[tuple[str, str], ...]:
     pairs: list[tuple[str, str]] = []
     for item in value if isinstance(value, (list, tuple)) else [value]:
@@ -1058,9 +1143,9 @@ class DatasetVersion:
         Where the data came from (a path or URI), if given.
     """
 
-    hash: str = attrs.field(converter=lambda v: _check_hash(v, what="dataset hash"))
-    n_rows: int = attrs.field(converter=lambda v: _check_count(v, what="n_rows"))
-    n_columns: int = attrs.field(converter=lambda v: _check_count(v, what="n_columns"))
+    hash: str = attrs.field(converter=_check_dataset_hash)
+    n_rows: int = attrs.field(converter=_check_n_rows)
+    n_columns: int = attrs.field(converter=_check_n_columns)
     schema: tuple[tuple[str, str], ...] = attrs.field(converter=_check_schema)
     source: str | None = attrs.field(default=None, converter=_check_source)
 
@@ -1087,7 +1172,7 @@ class DatasetVersion:
         True
         """
         digest = hash_frame(df)
-        schema = tuple((str(c), str(d)) for c, d in zip(df.columns, df.dtypes))
+        schema = tuple((str(c), str(d)) for c, d in zip(df.columns, df.dtypes, strict=False))
         return cls(
             hash=digest, n_rows=len(df), n_columns=df.shape[1], schema=schema, source=source
         )

@@ -51,7 +51,13 @@ CREATE TABLE IF NOT EXISTS runs (
     status TEXT NOT NULL,
     start_time REAL NOT NULL,
     end_time REAL,
-    error TEXT
+    error TEXT,
+    -- JSON copies of the run's params, latest metrics and tags, rebuilt from
+    -- their tables in the same transaction as every write: search_runs reads
+    -- one string per run instead of one row per value.
+    params TEXT NOT NULL DEFAULT '{}',
+    metrics TEXT NOT NULL DEFAULT '{}',
+    tags TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS runs_by_start ON runs (start_time);
 CREATE INDEX IF NOT EXISTS runs_by_parent ON runs (parent_id);
@@ -59,10 +65,12 @@ CREATE TABLE IF NOT EXISTS params (
     run_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
     PRIMARY KEY (run_id, key)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS params_by_key ON params (key, value);
 CREATE TABLE IF NOT EXISTS tags (
     run_id TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
     PRIMARY KEY (run_id, key)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS tags_by_key ON tags (key, value);
 CREATE TABLE IF NOT EXISTS metrics (
     run_id TEXT NOT NULL, key TEXT NOT NULL, step INTEGER NOT NULL,
     timestamp REAL NOT NULL, value REAL
@@ -107,6 +115,22 @@ CREATE TABLE IF NOT EXISTS alias_log (
 
 STATUSES = ("running", "finished", "failed", "killed")
 _RETRY_SECONDS = 120.0
+# The JSON copy of each value table, as stored in the runs table.
+_DOCS = {"params": "params", "latest_metrics": "metrics", "tags": "tags"}
+# SQLite before 3.41 writes infinities into JSON as Inf, which is no JSON:
+# the copies hold them as the strings "inf" and "-inf" (float() reads both).
+_DOC_OBJECT = (
+    "json_group_object(key, CASE WHEN typeof(value) = 'real' AND abs(value) > 1.7976931348623157e308 "
+    "THEN CASE WHEN value > 0 THEN 'inf' ELSE '-inf' END ELSE value END)"
+)
+
+
+def _refresh_doc(conn: sqlite3.Connection, run_id: str, table: str) -> None:
+    conn.execute(
+        f"UPDATE runs SET {_DOCS[table]} = (SELECT {_DOC_OBJECT} "
+        f"FROM {table} WHERE run_id = ?) WHERE run_id = ?",
+        (run_id, run_id),
+    )
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -272,6 +296,7 @@ class SqliteStore:
                 "INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?)",
                 [(run_id, k, v) for k, v in tags.items()],
             )
+            _refresh_doc(conn, run_id, "tags")
         return run_id
 
     @staticmethod
@@ -313,6 +338,7 @@ class SqliteStore:
             self._require_run(conn, run_id)
             if params:
                 self._insert_params(conn, run_id, params)
+                _refresh_doc(conn, run_id, "params")
             if metrics:
                 rows = [(run_id, k, int(s), float(t), float(v)) for k, v, s, t in metrics]
                 conn.executemany(
@@ -329,12 +355,24 @@ class SqliteStore:
                     "latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp)",
                     rows,
                 )
+                if any(math.isnan(r[4]) for r in rows):
+                    _refresh_doc(conn, run_id, "latest_metrics")
+                else:
+                    # Patch only the logged keys (O(1) rows read, not all of the run's
+                    # keys); a NaN would be a JSON null, which json_patch reads as delete.
+                    conn.execute(
+                        "UPDATE runs SET metrics = json_patch(metrics, (SELECT "
+                        f"{_DOC_OBJECT} FROM latest_metrics WHERE run_id = ? "
+                        "AND key IN (SELECT value FROM json_each(?)))) WHERE run_id = ?",
+                        (run_id, json.dumps([r[1] for r in rows]), run_id),
+                    )
             if tags:
                 conn.executemany(
                     "INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?) "
                     "ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value",
                     [(run_id, k, v) for k, v in tags.items()],
                 )
+                _refresh_doc(conn, run_id, "tags")
             if datasets:
                 conn.executemany(
                     "INSERT OR IGNORE INTO datasets (run_id, role, hash, manifest) "
@@ -488,49 +526,24 @@ class SqliteStore:
         joins, terms, order_params = compile_order(order_by)
         terms.append("r.start_time DESC, r.run_id")  # newest first, then a stable tie-break
         sql = (
-            "SELECT r.run_id, r.name, r.status, r.start_time, r.end_time, r.parent_id, r.error "
-            f"FROM runs r {' '.join(joins)} WHERE {where} ORDER BY {', '.join(terms)}"
+            "SELECT r.run_id, r.name, r.status, r.start_time, r.end_time, r.parent_id, r.error, "
+            f"r.params, r.metrics, r.tags FROM runs r {' '.join(joins)} "
+            f"WHERE {where} ORDER BY {', '.join(terms)}"
         )
         params: list[object] = [*order_params, *where_params]
         if max_results is not None:
             sql += " LIMIT ?"
             params.append(max_results)
-        conn = self._connect()
+        rows = self._read(sql, params)
         columns = ["run_id", "name", "status", "start_time", "end_time", "parent_id", "error"]
-
-        def read() -> tuple[list[Any], dict[str, list[Any]]]:
-            conn.execute("BEGIN")  # one snapshot: runs and their values agree
-            try:
-                runs = conn.execute(sql, params).fetchall()
-                ids = json.dumps([r[0] for r in runs])
-                values = {}
-                for table in ("params", "latest_metrics", "tags"):
-                    if filter is None and max_results is None:
-                        rows = conn.execute(f"SELECT run_id, key, value FROM {table}").fetchall()
-                    else:
-                        rows = conn.execute(
-                            f"SELECT run_id, key, value FROM {table} "
-                            "WHERE run_id IN (SELECT value FROM json_each(?))",
-                            (ids,),
-                        ).fetchall()
-                    values[table] = rows
-                return runs, values
-            finally:
-                conn.execute("COMMIT")
-
-        runs, values = self._retry(read)
-        frame = pd.DataFrame.from_records(runs, columns=columns)
+        frame = pd.DataFrame.from_records([row[:7] for row in rows], columns=columns)
         for col in ("start_time", "end_time"):
             frame[col] = pd.to_datetime(frame[col].astype("float64"), unit="s", utc=True)
         parts = [frame]
-        for table, prefix in (
-            ("params", "params."),
-            ("latest_metrics", "metrics."),
-            ("tags", "tags."),
-        ):
-            parts.append(
-                _pivot(values[table], frame["run_id"], prefix, numeric=prefix == "metrics.")
-            )
+        for i, prefix in enumerate(("params.", "metrics.", "tags.")):
+            # One json.loads for all runs: parsing is per value in C, not per row in Python.
+            docs = json.loads("[" + ",".join(row[7 + i] for row in rows) + "]")
+            parts.append(_spread(docs, prefix, numeric=prefix == "metrics."))
         out: pd.DataFrame = pd.concat(parts, axis=1)
         return out
 
@@ -718,7 +731,19 @@ class SqliteStore:
     def integrity_problems(self) -> list[str]:
         """Return SQLite's own integrity check findings (empty when the file is sound)."""
         rows = self._read("PRAGMA integrity_check")
-        return [str(r[0]) for r in rows if r[0] != "ok"]
+        problems = [str(r[0]) for r in rows if r[0] != "ok"]
+        if problems:
+            return problems
+        # The JSON copies that search reads must say what the tables say.
+        for table, column in _DOCS.items():
+            pairs = self._read(
+                f"SELECT r.run_id, r.{column}, (SELECT {_DOC_OBJECT} "
+                f"FROM {table} x WHERE x.run_id = r.run_id) FROM runs r"
+            )
+            for run_id, doc, truth in pairs:
+                if json.loads(doc) != json.loads(truth):
+                    problems.append(f"run {run_id}: stored {column} differ from the {table} table")
+        return problems
 
     def referenced_keys(self) -> dict[str, list[str]]:
         """Return every artifact key the database refers to, with who refers to it."""
@@ -732,25 +757,15 @@ class SqliteStore:
         return refs
 
 
-def _pivot(rows: list[Any], run_ids: Any, prefix: str, *, numeric: bool) -> pd.DataFrame:
+def _spread(docs: list[dict[str, Any]], prefix: str, *, numeric: bool) -> pd.DataFrame:
+    """One column per key of the per-run dicts, keys sorted; absent is None (NaN if numeric)."""
     import numpy as np
     import pandas as pd
 
-    if not rows:
-        empty: pd.DataFrame = pd.DataFrame(index=run_ids.index)
-        return empty
-    long = pd.DataFrame.from_records(rows, columns=["run_id", "key", "value"])
-    if numeric:
-        long["value"] = long["value"].astype("float64")  # NULL (None) is NaN
-    wide: pd.DataFrame = long.pivot(index="run_id", columns="key", values="value")
-    wide = wide.reindex(index=run_ids.to_numpy(), columns=sorted(wide.columns))
-    wide.columns = [prefix + str(c) for c in wide.columns]
-    wide.index = run_ids.index
-    if not numeric:
-        wide = wide.astype(object).where(wide.notna(), None)
-    else:
-        wide = wide.astype(np.float64)
-    return wide
+    keys = sorted(set().union(*docs)) if docs else []
+    dtype = np.float64 if numeric else object
+    data = {prefix + k: np.array([d.get(k) for d in docs], dtype=dtype) for k in keys}
+    return pd.DataFrame(data, index=pd.RangeIndex(len(docs)))
 
 
 def check_key_text(key: object, *, what: str) -> str:
