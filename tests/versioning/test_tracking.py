@@ -103,11 +103,18 @@ def test_nan_and_inf_metrics_round_trip(tracker: Tracker) -> None:
     with tracker.start_run() as run:
         run.log_metrics({"nan": math.nan, "inf": math.inf, "ninf": -math.inf})
         run.log_metric("np", np.float32(0.5))
+        run.log_metric("patched", math.inf)  # a batch without NaN: the patch path
     metrics = tracker.get_run(run.id).metrics
     assert math.isnan(metrics["nan"])
     assert metrics["inf"] == math.inf
     assert metrics["ninf"] == -math.inf
     assert metrics["np"] == 0.5
+    row = tracker.search_runs().iloc[0]
+    assert row["metrics.inf"] == math.inf
+    assert row["metrics.ninf"] == -math.inf
+    assert row["metrics.patched"] == math.inf
+    assert math.isnan(row["metrics.nan"])
+    assert tracker.workspace.verify().ok
 
 
 @pytest.mark.parametrize("value", ["0.5", None, [1.0], object()])
@@ -376,4 +383,5 @@ def test_verify_notices_search_copies_out_of_step(tracker: Tracker) -> None:
         conn.execute("UPDATE runs SET metrics = '{\"m\": 5.0}' WHERE run_id = ?", (run.id,))
     check = tracker.workspace.verify()
     assert not check.ok
-    assert check.database == (f"run {run.id}: stored metrics differ from the latest_metrics table",)
+    expected = f"run {run.id}: stored metrics differ from the latest_metrics table"
+    assert check.database == (expected,)

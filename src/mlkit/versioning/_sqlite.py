@@ -120,7 +120,8 @@ _DOCS = {"params": "params", "latest_metrics": "metrics", "tags": "tags"}
 # SQLite before 3.41 writes infinities into JSON as Inf, which is no JSON:
 # the copies hold them as the strings "inf" and "-inf" (float() reads both).
 _DOC_OBJECT = (
-    "json_group_object(key, CASE WHEN typeof(value) = 'real' AND abs(value) > 1.7976931348623157e308 "
+    "json_group_object(key, CASE WHEN typeof(value) = 'real' "
+    "AND abs(value) > 1.7976931348623157e308 "
     "THEN CASE WHEN value > 0 THEN 'inf' ELSE '-inf' END ELSE value END)"
 )
 
@@ -765,7 +766,8 @@ def _spread(docs: list[dict[str, Any]], prefix: str, *, numeric: bool) -> pd.Dat
     keys = sorted(set().union(*docs)) if docs else []
     dtype = np.float64 if numeric else object
     data = {prefix + k: np.array([d.get(k) for d in docs], dtype=dtype) for k in keys}
-    return pd.DataFrame(data, index=pd.RangeIndex(len(docs)))
+    frame: pd.DataFrame = pd.DataFrame(data, index=pd.RangeIndex(len(docs)))
+    return frame
 
 
 def check_key_text(key: object, *, what: str) -> str:
