@@ -44,6 +44,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks._common import NUMERIC_ENV, base_info, env_vars, fmt_seconds, spread
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 ENVS = HERE / ".envs"
@@ -214,9 +216,7 @@ class Entry:
     @property
     def spread(self) -> float | None:
         """Slowest over fastest test repeat: how noisy this entry's timing was."""
-        if len(self.test_times) < 2 or min(self.test_times) <= 0:
-            return None
-        return max(self.test_times) / min(self.test_times)
+        return spread(self.test_times)
 
 
 def run_rounds(
@@ -562,34 +562,10 @@ def run_memory_probe(data_dir: Path, timeout: float) -> dict[str, Any]:
 def machine_info() -> dict[str, Any]:
     import scipy
 
-    info: dict[str, Any] = {
-        "cpu": _cpuinfo("model name") or platform.processor() or "unknown",
-        "vendor": _cpuinfo("vendor_id"),
-        "cores": os.cpu_count(),
-        "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "memory_gib": _meminfo_gib(),
-        "python": platform.python_version(),
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "load": os.getloadavg(),
-    }
-    for name in ("pandas", "mlkit"):
-        try:
-            from importlib.metadata import version
-
-            info[name] = version(name)
-        except Exception:
-            info[name] = "not installed"
-    info["env"] = {
-        name: os.environ.get(name, "unset")
-        for name in (
-            "NPY_DISABLE_CPU_FEATURES",
-            "NPY_ENABLE_CPU_FEATURES",
-            "OPENBLAS_CORETYPE",
-            "OPENBLAS_L2_SIZE",
-            "OMP_NUM_THREADS",
-        )
-    }
+    info = base_info()
+    info["numpy"] = np.__version__
+    info["scipy"] = scipy.__version__
+    info["env"] = env_vars(("NPY_DISABLE_CPU_FEATURES", "NPY_ENABLE_CPU_FEATURES", *NUMERIC_ENV))
     info.update(_simd())
     info["blas"] = _blas()
     x = np.random.default_rng(0).standard_normal(1_000_000)
@@ -600,26 +576,6 @@ def machine_info() -> dict[str, Any]:
         times.append(time.perf_counter() - start)
     info["sort_1m_ms"] = statistics.median(times) * 1e3
     return info
-
-
-def _cpuinfo(key: str) -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith(key):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return ""
-
-
-def _meminfo_gib() -> float | None:
-    try:
-        with open("/proc/meminfo") as f:
-            kib = int(f.readline().split()[1])
-        return round(kib / 2**20, 1)
-    except (OSError, ValueError, IndexError):
-        return None
 
 
 def _simd() -> dict[str, Any]:
@@ -671,16 +627,6 @@ def _blas() -> str:
 
 
 # ------------------------------------------------------------------------ report
-
-
-def fmt_seconds(value: float | None) -> str:
-    if value is None:
-        return ""
-    if value >= 100:
-        return f"{value:.0f}"
-    if value >= 1:
-        return f"{value:.2f}"
-    return f"{value:.3g}"
 
 
 def fmt_ratio(value: float | None) -> str:

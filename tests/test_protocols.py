@@ -61,7 +61,10 @@ def test_protocols_are_small_and_documented():
         assert proto.__doc__, name
         if getattr(proto, "_is_protocol", False):
             own = [m for m in vars(proto) if not m.startswith("_") and callable(vars(proto)[m])]
-            assert 1 <= len(own) <= 3, (name, own)
+            # What users implement around a model stays tiny; a storage back end
+            # needs one method per thing the tracker or registry does with it.
+            limit = 8 if name.endswith("Store") else 3
+            assert 1 <= len(own) <= limit, (name, own)
             assert proto.__doc__.startswith("Protocol:"), name
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Create one virtual environment per drift peer under benchmarks/.envs/<peer>/,
+# Create one virtual environment per peer under benchmarks/.envs/<peer>/,
 # from PyPI only. Idempotent: an environment whose install finished (marked by
 # .ok) is kept; a half-made one is removed and made again.
 #
@@ -17,6 +17,7 @@ python="${PYTHON:-python3}"
 
 # No usage telemetry from the peers, while installing or running.
 export DO_NOT_TRACK=1 NML_DISABLE_USAGE_LOGGING=1 EVIDENTLY_DISABLE_TELEMETRY=1
+export MLFLOW_DISABLE_TELEMETRY=true
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 # What each peer's environment gets (pip requirement specifiers).
@@ -25,21 +26,26 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 #    TabularDrift are numpy/scipy detectors and import without one.
 #  - nannyml 0.13.1 (the latest) imports statsmodels without declaring it, and
 #    predates pandas 3, so it gets statsmodels and pandas 2.3.
+#  - mlflow (tracking benchmark): mlflow-skinny has the SQLite tracking store but
+#    leaves out SQLAlchemy and Alembic, which that store needs, and pandas, which
+#    mlflow.search_runs returns.
 declare -A spec=(
   [evidently]="evidently==0.7.23 pandas>=2.3,<3"
   [alibi-detect]="alibi-detect==0.13.0"
   [nannyml]="nannyml==0.13.1 statsmodels pandas>=2.3,<3"
+  [mlflow]="mlflow-skinny==3.17.2 sqlalchemy alembic pandas"
 )
 # How to check that the environment works.
 declare -A check=(
   [evidently]="from evidently import Report; from evidently.presets import DataDriftPreset"
   [alibi-detect]="from alibi_detect.cd import KSDrift, TabularDrift"
   [nannyml]="import nannyml; nannyml.UnivariateDriftCalculator"
+  [mlflow]="import tempfile, mlflow; d = tempfile.mkdtemp(); mlflow.set_tracking_uri(f'sqlite:///{d}/m.db'); r = mlflow.MlflowClient().create_run(mlflow.MlflowClient().create_experiment('x')); mlflow.MlflowClient().log_metric(r.info.run_id, 'm', 1.0); assert len(mlflow.search_runs(experiment_names=['x'])) == 1"
 )
 
 peers=("$@")
 if [ ${#peers[@]} -eq 0 ]; then
-  peers=(evidently alibi-detect nannyml)
+  peers=(evidently alibi-detect nannyml mlflow)
 fi
 
 mkdir -p "$envs"
@@ -64,7 +70,7 @@ for peer in "${peers[@]}"; do
     && "$env/bin/python" -W ignore -c "${check[$peer]}"; then
     "$env/bin/python" -m pip freeze >"$env/freeze.txt"
     touch "$env/.ok"
-    echo "== $peer: ok; $(grep -i -E "^(${peer//-/[-_]}|numpy|pandas|scipy)==" "$env/freeze.txt" | tr '\n' ' ')"
+    echo "== $peer: ok; $(grep -i -E "^(${peer//-/[-_]}[-_a-z]*|numpy|pandas|scipy|sqlalchemy)==" "$env/freeze.txt" | tr '\n' ' ')"
   else
     echo "== $peer: FAILED (environment left at $env without .ok)" >&2
     status=1

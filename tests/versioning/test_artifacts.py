@@ -177,8 +177,8 @@ def test_put_file_and_get_file_use_constant_memory(tmp_path):
     assert (tmp_path / "copy.bin").read_bytes() == source.read_bytes()
 
 
-def test_put_file_of_a_missing_file_raises_file_not_found(store, tmp_path):
-    with pytest.raises(FileNotFoundError):
+def test_put_file_of_a_missing_file_raises_not_found(store, tmp_path):
+    with pytest.raises(NotFoundError, match=r"no file at .*nope"):
         store.put_file(tmp_path / "nope")
 
 

@@ -39,6 +39,7 @@ from typing import IO, TYPE_CHECKING, Any
 import attrs
 
 from mlkit.errors import ConfigurationError, DataError, IntegrityError, NotFoundError
+from mlkit.versioning._hash import ALGORITHM, _prefixed
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,7 +54,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-ALGORITHM = "sha256"
 CHUNK_SIZE = 1 << 20
 KEY_FORM = "'sha256:' followed by 64 lowercase hexadecimal digits"
 
@@ -310,10 +310,6 @@ class StoreCheck:
         return frame
 
 
-def _key_of(digest: Any) -> str:
-    return f"{ALGORITHM}:{digest.hexdigest()}"
-
-
 def _object_rel(key: str) -> str:
     hexdigest = check_key(key)[len(ALGORITHM) + 1 :]
     return f"{ALGORITHM}/{hexdigest[:2]}/{hexdigest[2:]}"
@@ -422,7 +418,7 @@ class _ContentStore(abc.ABC):
         with self._open(path) as handle:
             for chunk in iter(lambda: handle.read(CHUNK_SIZE), b""):
                 digest.update(chunk)
-        return _key_of(digest)
+        return _prefixed(digest)
 
     def _intact(self, key: str) -> bool:
         try:
@@ -450,7 +446,7 @@ class _ContentStore(abc.ABC):
             handle.close()
             self._discard(temp)
             raise
-        return temp, _key_of(digest) if key is None else key
+        return temp, _prefixed(digest) if key is None else key
 
     def _store(self, temp: str, key: str) -> None:
         final = self._object(key)
@@ -503,7 +499,7 @@ class _ContentStore(abc.ABC):
         'sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824'
         """
         view = _as_bytes(data)
-        key = _key_of(hashlib.sha256(view))
+        key = _prefixed(hashlib.sha256(view))
         if self._intact(key):
             return key
         temp, _ = self._write_temp([view], key=key)
@@ -529,7 +525,7 @@ class _ContentStore(abc.ABC):
 
         Raises
         ------
-        FileNotFoundError
+        NotFoundError
             If ``path`` does not exist.
 
         Examples
@@ -541,7 +537,13 @@ class _ContentStore(abc.ABC):
         >>> store.put_file(source) == store.put(b"hello")
         True
         """
-        with open(path, "rb") as source:
+        try:
+            source = open(path, "rb")  # noqa: SIM115 - closed by the with below
+        except FileNotFoundError as exc:
+            raise NotFoundError(
+                f"no file at {os.fspath(path)!r} to store", value=os.fspath(path)
+            ) from exc
+        with source:
             temp, key = self._write_temp(iter(lambda: source.read(CHUNK_SIZE), b""))
         try:
             if self._intact(key):
@@ -588,7 +590,7 @@ class _ContentStore(abc.ABC):
                 data = handle.read()
         except FileNotFoundError:
             raise self._not_found(key) from None
-        actual = _key_of(hashlib.sha256(data))
+        actual = _prefixed(hashlib.sha256(data))
         if actual != key:
             raise _integrity_error(key, actual)
         return data
@@ -654,7 +656,7 @@ class _ContentStore(abc.ABC):
                         out.write(chunk)
                     out.flush()
                     os.fsync(out.fileno())
-            actual = _key_of(digest)
+            actual = _prefixed(digest)
             if actual != key:
                 raise _integrity_error(key, actual)
             os.replace(temp, dest)

@@ -536,16 +536,22 @@ class SqliteStore:
             sql += " LIMIT ?"
             params.append(max_results)
         rows = self._read(sql, params)
-        columns = ["run_id", "name", "status", "start_time", "end_time", "parent_id", "error"]
-        frame = pd.DataFrame.from_records([row[:7] for row in rows], columns=columns)
-        for col in ("start_time", "end_time"):
-            frame[col] = pd.to_datetime(frame[col].astype("float64"), unit="s", utc=True)
-        parts = [frame]
-        for i, prefix in enumerate(("params.", "metrics.", "tags.")):
+        import numpy as np
+
+        names = ["run_id", "name", "status", "start_time", "end_time", "parent_id", "error"]
+        columns = list(zip(*rows, strict=True)) if rows else [()] * 10
+        data: dict[str, Any] = {}
+        for name, values in zip(names, columns[:7], strict=True):
+            if name.endswith("_time"):
+                seconds = np.array(values, dtype=np.float64)  # None (still running) is NaN
+                data[name] = pd.to_datetime(seconds, unit="s", utc=True)
+            else:
+                data[name] = np.array(values, dtype=object)
+        for prefix, docs_text in zip(("params.", "metrics.", "tags."), columns[7:], strict=True):
             # One json.loads for all runs: parsing is per value in C, not per row in Python.
-            docs = json.loads("[" + ",".join(row[7 + i] for row in rows) + "]")
-            parts.append(_spread(docs, prefix, numeric=prefix == "metrics."))
-        out: pd.DataFrame = pd.concat(parts, axis=1)
+            docs = json.loads("[" + ",".join(docs_text) + "]")
+            data.update(_spread(docs, prefix, numeric=prefix == "metrics."))
+        out: pd.DataFrame = pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
         return out
 
     # -- registry ------------------------------------------------------------
@@ -758,16 +764,13 @@ class SqliteStore:
         return refs
 
 
-def _spread(docs: list[dict[str, Any]], prefix: str, *, numeric: bool) -> pd.DataFrame:
+def _spread(docs: list[dict[str, Any]], prefix: str, *, numeric: bool) -> dict[str, Any]:
     """One column per key of the per-run dicts, keys sorted; absent is None (NaN if numeric)."""
     import numpy as np
-    import pandas as pd
 
     keys = sorted(set().union(*docs)) if docs else []
     dtype = np.float64 if numeric else object
-    data = {prefix + k: np.array([d.get(k) for d in docs], dtype=dtype) for k in keys}
-    frame: pd.DataFrame = pd.DataFrame(data, index=pd.RangeIndex(len(docs)))
-    return frame
+    return {prefix + k: np.array([d.get(k) for d in docs], dtype=dtype) for k in keys}
 
 
 def check_key_text(key: object, *, what: str) -> str:

@@ -1,0 +1,76 @@
+"""What every benchmark shares: the machine it ran on, and how it prints seconds."""
+
+from __future__ import annotations
+
+import os
+import platform
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+# Environment variables that change how numpy and BLAS run.
+NUMERIC_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OMP_NUM_THREADS")
+
+
+def base_info(packages: Sequence[str] = ("pandas", "mlkit")) -> dict[str, Any]:
+    """CPU, cores, memory, Python, load average and the versions of ``packages``."""
+    info: dict[str, Any] = {
+        "cpu": cpuinfo("model name") or platform.processor() or platform.machine() or "unknown",
+        "vendor": cpuinfo("vendor_id"),
+        "cores": os.cpu_count(),
+        "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "memory_gib": meminfo_gib(),
+        "python": platform.python_version(),
+        "load": os.getloadavg(),
+    }
+    for name in packages:
+        try:
+            info[name] = version(name)
+        except PackageNotFoundError:
+            info[name] = "not installed"
+    return info
+
+
+def env_vars(names: Sequence[str] = NUMERIC_ENV) -> dict[str, str]:
+    """The values of ``names`` in the environment ("unset" if absent)."""
+    return {name: os.environ.get(name, "unset") for name in names}
+
+
+def cpuinfo(key: str) -> str:
+    """The first value of ``key`` in /proc/cpuinfo ("" off Linux)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith(key):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
+def meminfo_gib() -> float | None:
+    """Total memory in GiB from /proc/meminfo (None off Linux)."""
+    try:
+        with open("/proc/meminfo") as f:
+            kib = int(f.readline().split()[1])
+        return round(kib / 2**20, 1)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def fmt_seconds(value: float | None) -> str:
+    """Seconds with 3 significant digits below 1, 2 decimals below 100, none above."""
+    if value is None:
+        return ""
+    if value >= 100:
+        return f"{value:.0f}"
+    if value >= 1:
+        return f"{value:.2f}"
+    return f"{value:.3g}"
+
+
+def spread(times: Sequence[float]) -> float | None:
+    """Slowest over fastest repeat: how noisy a timing was (None under 2 repeats)."""
+    if len(times) < 2 or min(times) <= 0:
+        return None
+    return max(times) / min(times)
