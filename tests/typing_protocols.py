@@ -72,11 +72,19 @@ class PrintNotifier:
 model: Model = Threshold()
 proba_model: ProbabilisticModel = Calibrated()
 store: ArtifactStore = DictStore()
-# mlkit's own back ends satisfy the protocols users would implement.
-local_store: ArtifactStore = LocalArtifactStore("artifacts")
-fsspec_store: ArtifactStore = FsspecArtifactStore("memory://artifacts")
-runs: RunStore = SqliteStore("mlkit.db")
-registry: RegistryStore = SqliteStore("mlkit.db")
+
+
+def mlkit_back_ends(folder: str) -> None:
+    """Never called (pytest imports this module for doctests): mypy checks that
+    mlkit's own back ends satisfy the protocols users would implement."""
+    local_store: ArtifactStore = LocalArtifactStore(folder)
+    fsspec_store: ArtifactStore = FsspecArtifactStore("memory://artifacts")
+    runs: RunStore = SqliteStore(f"{folder}/mlkit.db")
+    registry: RegistryStore = SqliteStore(f"{folder}/mlkit.db")
+    not_a_registry: RegistryStore = local_store  # type: ignore[assignment]
+    del fsspec_store, runs, registry, not_a_registry
+
+
 notifier: Notifier = PrintNotifier()
 clocks: list[Clock] = [SystemClock(), FakeClock()]
 
@@ -85,5 +93,4 @@ not_probabilistic: ProbabilisticModel = Threshold()  # type: ignore[assignment]
 not_a_store: ArtifactStore = PrintNotifier()  # type: ignore[assignment]
 not_a_notifier: Notifier = DictStore()  # type: ignore[assignment]
 not_a_run_store: RunStore = DictStore()  # type: ignore[assignment]
-not_a_registry: RegistryStore = LocalArtifactStore("x")  # type: ignore[assignment]
 not_a_clock: Clock = Threshold()  # type: ignore[assignment]
