@@ -1,6 +1,7 @@
 import json
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -194,3 +195,50 @@ def test_signature_must_be_json(registry: ModelRegistry) -> None:
         registry.register("m", _model(), signature={"f": object()})
     with pytest.raises(DataError, match="signature"):
         registry.register("m", _model(), signature=[1, 2])  # type: ignore[arg-type]
+
+
+class BareStore:
+    """An ArtifactStore with only the protocol's methods, in memory."""
+
+    def __init__(self) -> None:
+        self.blobs: dict[str, bytes] = {}
+
+    def put(self, data: bytes) -> str:
+        import hashlib
+
+        key = "sha256:" + hashlib.sha256(data).hexdigest()
+        self.blobs[key] = bytes(data)
+        return key
+
+    def put_file(self, path: str | os.PathLike[str]) -> str:
+        return self.put(Path(path).read_bytes())
+
+    def get(self, key: str) -> bytes:
+        import hashlib
+
+        data = self.blobs[key]
+        if "sha256:" + hashlib.sha256(data).hexdigest() != key:
+            raise IntegrityError(f"{key} does not match", value=key)
+        return data
+
+    def exists(self, key: str) -> bool:
+        return key in self.blobs
+
+    def keys(self) -> Iterator[str]:
+        return iter(list(self.blobs))
+
+
+def test_a_plugged_artifact_store_works_end_to_end(tmp_path: Path) -> None:
+    store = BareStore()
+    workspace = Workspace(tmp_path / "ws", artifacts=store)
+    registry = ModelRegistry(workspace)
+    version = registry.register("m", {"weights": [1, 2, 3]})
+    assert registry.load(version) == {"weights": [1, 2, 3]}
+    assert workspace.verify().ok
+    assert workspace.clean() == 0
+    store.blobs[version.artifact_key] = b"tampered"
+    check = workspace.verify()
+    assert not check.ok
+    assert check.corrupt == (version.artifact_key,)
+    with pytest.raises(IntegrityError):
+        registry.load(version)

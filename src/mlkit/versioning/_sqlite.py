@@ -114,6 +114,7 @@ CREATE TABLE IF NOT EXISTS alias_log (
 """
 
 STATUSES = ("running", "finished", "failed", "killed")
+_INHERITED: list[sqlite3.Connection] = []
 _RETRY_SECONDS = 120.0
 # The JSON copy of each value table, as stored in the runs table.
 _DOCS = {"params": "params", "latest_metrics": "metrics", "tags": "tags"}
@@ -202,7 +203,10 @@ class SqliteStore:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is not None and self._local.pid == pid:
             return conn
-        # A connection inherited through fork must not be used (SQLite's rule).
+        if conn is not None:
+            # Inherited through fork: SQLite forbids using it, closing included,
+            # so keep it referenced (never closed) and open our own.
+            _INHERITED.append(conn)
         conn = sqlite3.connect(
             self.path, timeout=self.timeout, isolation_level=None, check_same_thread=True
         )

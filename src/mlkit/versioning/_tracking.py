@@ -7,6 +7,7 @@ import logging
 import numbers
 import os
 import traceback
+import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -423,8 +424,6 @@ class Tracker:
             run of this tracker is active (inside its ``with`` block, in the same
             thread or task) becomes its child; pass ``None`` for a top-level run.
         """
-        import uuid
-
         run_id = uuid.uuid4().hex
         name = check_key_text(name if name is not None else f"run-{run_id[:8]}", what="run name")
         if parent is _UNSET:

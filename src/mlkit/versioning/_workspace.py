@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import attrs
 
+from mlkit.errors import IntegrityError
 from mlkit.versioning._artifacts import LocalArtifactStore
 from mlkit.versioning._sqlite import SqliteStore
 
@@ -129,27 +130,44 @@ class Workspace:
             ``ok`` is False on a damaged database, a corrupt artifact or a
             dangling reference.
         """
-        database = tuple(self.store.integrity_problems())
-        store_check = self.artifacts.verify()
-        refs = self.store.referenced_keys()
+        # A store plugged in by the user may lack the optional checks: skip those.
+        problems: Callable[[], list[str]] = getattr(self.store, "integrity_problems", lambda: [])
+        database = tuple(problems())
+        refs: dict[str, list[str]] = getattr(self.store, "referenced_keys", dict)()
         missing = {k: tuple(v) for k, v in sorted(refs.items()) if not self.artifacts.exists(k)}
-        corrupt = tuple(store_check.corrupt)
         stored = set(self.artifacts.keys())
+        if hasattr(self.artifacts, "verify"):
+            store_check = self.artifacts.verify()
+            checked, corrupt, temp = store_check.checked, store_check.corrupt, store_check.temp
+        else:  # any ArtifactStore: get() re-hashes what it returns
+            checked, corrupt, temp = (
+                len(stored),
+                tuple(k for k in stored if not self._intact(k)),
+                (),
+            )
         unreferenced = tuple(sorted(stored - set(refs)))
         ok = not database and not corrupt and not missing
         return WorkspaceCheck(
             ok=ok,
-            checked=store_check.checked,
+            checked=checked,
             database=database,
-            corrupt=corrupt,
+            corrupt=tuple(sorted(corrupt)),
             missing=missing,
-            temp=tuple(store_check.temp),
+            temp=tuple(temp),
             unreferenced=unreferenced,
         )
 
+    def _intact(self, key: str) -> bool:
+        try:
+            self.artifacts.get(key)
+        except IntegrityError:
+            return False
+        return True
+
     def clean(self, *, older_than: float = 3600.0) -> int:
         """Remove temporary files of interrupted writes older than ``older_than`` seconds."""
-        removed: int = self.artifacts.clean_temp(older_than=older_than)
+        clean_temp = getattr(self.artifacts, "clean_temp", None)
+        removed: int = 0 if clean_temp is None else clean_temp(older_than=older_than)
         return removed
 
 
