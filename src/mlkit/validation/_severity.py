@@ -51,6 +51,7 @@ _RANK = {"info": 0, "warning": 1, "error": 2, "critical": 3}
 SCHEMA_LEVEL = {
     "column_in_dataframe": "critical",  # a schema column is missing
     "dtype": "critical",
+    "coerce_dtype": "critical",  # a value that cannot be converted to the column's dtype
     "column_in_schema": "error",  # the frame has a column the schema lacks
     "column_ordered": "error",
     "duplicate_dataframe_column_labels": "critical",
