@@ -74,3 +74,19 @@ def spread(times: Sequence[float]) -> float | None:
     if len(times) < 2 or min(times) <= 0:
         return None
     return max(times) / min(times)
+
+
+def command_section(command: str, elapsed: float, *, setup: str | None = None) -> list[str]:
+    """The closing "## Command" lines of a benchmark page: how to run it, how long it took."""
+    took = f"{elapsed / 60:.1f} minutes" if elapsed >= 120 else f"{elapsed:.0f} s"
+    return [
+        "## Command",
+        "",
+        "```bash",
+        *([setup] if setup else []),
+        command,
+        "```",
+        "",
+        f"The run took {took}.",
+        "",
+    ]

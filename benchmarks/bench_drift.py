@@ -44,7 +44,14 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks._common import NUMERIC_ENV, base_info, env_vars, fmt_seconds, spread
+from benchmarks._common import (
+    NUMERIC_ENV,
+    base_info,
+    command_section,
+    env_vars,
+    fmt_seconds,
+    spread,
+)
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -911,16 +918,10 @@ def render(
         "sqrt(n/2), so p-values are moderate and small; every fifth column is rounded (ties). "
         "The same `.npy` files go to every entry and peer.",
         "",
-        "## Command",
-        "",
-        "```bash",
-        "bash benchmarks/peers/setup.sh   # once: the peers' environments",
-        command,
-        "```",
-        "",
-        f"The run took {elapsed / 60:.1f} minutes.",
-        "",
     ]
+    out += command_section(
+        command, elapsed, setup="bash benchmarks/peers/setup.sh   # once: the peers' environments"
+    )
     return "\n".join(out)
 
 

@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmarks._common import base_info, cpuinfo, env_vars
+from benchmarks._common import base_info, command_section, cpuinfo, env_vars
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -426,15 +426,8 @@ def render(
         "from one dict; *float64 2-D* is `pd.DataFrame(values, copy=False)` on one C-ordered "
         "(rows, 20) array, so each column is a strided view.",
         "",
-        "## Command",
-        "",
-        "```bash",
-        command,
-        "```",
-        "",
-        f"The run took {elapsed:.0f} s.",
-        "",
     ]
+    out += command_section(command, elapsed)
     return "\n".join(out)
 
 

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import base_info, fmt_seconds, spread
+from benchmarks._common import base_info, command_section, fmt_seconds, spread
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -969,16 +969,12 @@ def render(
             out.append(f"| {side} | {how} | {_short(value or 'not measured')} | |")
     out += [
         "",
-        "## Command",
-        "",
-        "```bash",
-        "bash benchmarks/peers/setup.sh mlflow   # once: MLflow's environment",
-        command,
-        "```",
-        "",
-        f"The run took {elapsed / 60:.1f} minutes.",
-        "",
     ]
+    out += command_section(
+        command,
+        elapsed,
+        setup="bash benchmarks/peers/setup.sh mlflow   # once: MLflow's environment",
+    )
     return "\n".join(out)
 
 

@@ -365,3 +365,22 @@ def test_bad_reference_data_is_named(reference, match):
 def test_bad_options_are_named(options, match):
     with pytest.raises(ConfigurationError, match=match):
         infer_schema(pd.DataFrame({"a": [1]}), **options)
+
+
+def test_float_columns_accept_integers_but_not_text():
+    from mlkit.validation import validate, validate_record
+
+    reference = pd.DataFrame({"amount": [1.5, 2.0, 3.25, 8.0], "n": [1, 2, 3, 4]})
+    schema = infer_schema(reference)
+    assert validate_record({"amount": 2, "n": 3}, schema).passed
+    assert validate(pd.DataFrame({"amount": [2, 3], "n": [1, 2]}), schema).passed
+    text = validate(pd.DataFrame({"amount": ["x", "2"], "n": [1, 2]}), schema)
+    assert not text.passed
+    assert "coerce_dtype" in set(text.to_frame()["check"])
+    assert text.max_severity == "critical"
+    record = validate_record({"amount": "x", "n": 3}, schema)
+    assert not record.passed
+    # Integer columns never coerce: a float there is a wrong dtype.
+    assert not validate(pd.DataFrame({"amount": [2.0], "n": [1.5]}), schema).passed
+    strict = infer_schema(reference, coerce_floats=False)
+    assert not validate(pd.DataFrame({"amount": [2, 3], "n": [1, 2]}), strict).passed

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 import json
 import os
 import sys
@@ -430,3 +431,51 @@ def test_save_accepts_str_paths(tmp_path):
     path = save_schema(pa.DataFrameSchema({"a": pa.Column(int)}), os.fspath(tmp_path / "s.json"))
     assert isinstance(path, Path)
     assert path.exists()
+
+
+def test_errors_carry_the_column_and_the_check_as_attributes():
+    schema = pa.DataFrameSchema({"age": pa.Column(int, pa.Check(lambda s: s > 0))})
+    with pytest.raises(DataError) as info:
+        schema_to_dict(schema)
+    assert (info.value.column, info.value.value) == ("age", "<lambda>")
+
+
+def test_loading_leaves_the_document_alone():
+    """schema_from_dict copies what it edits, for mlkit and plain pandera documents."""
+    schema = pa.DataFrameSchema({"x": pa.Column(int, [pa.Check.ge(0), pa.Check.le(9)])})
+    for document in (schema_to_dict(schema), pandas_io.serialize_schema(schema)):
+        before = copy.deepcopy(document)
+        schema_from_dict(document)
+        assert document == before
+
+
+def test_a_multi_index_round_trips_with_level_metadata():
+    schema = pa.DataFrameSchema(
+        {"v": pa.Column(float)},
+        index=pa.MultiIndex(
+            [
+                pa.Index(str, pa.Check.isin(["a", "b"]), name="k", metadata={"level": "outer"}),
+                pa.Index(
+                    "datetime64[ns]", pa.Check.ge(pd.Timestamp("2024-01-01 00:00:00.5")), name="t"
+                ),
+            ],
+            strict=True,
+            ordered=False,
+        ),
+    )
+    loaded = schema_from_dict(schema_to_dict(schema))
+    assert _describe_schema(loaded) == _describe_schema(schema)
+    assert loaded.index.indexes[0].metadata == {"level": "outer"}
+    frame = pd.DataFrame(
+        {"v": [1.0, 2.0]},
+        index=pd.MultiIndex.from_arrays(
+            [
+                ["a", "c"],
+                pd.to_datetime(
+                    ["2024-01-02 00:00:00", "2024-01-01 00:00:00.25"], format="ISO8601"
+                ),
+            ],
+            names=["k", "t"],
+        ),
+    )
+    assert failure_table(loaded, frame) == failure_table(schema, frame) != []

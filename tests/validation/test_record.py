@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlkit.errors import ConfigurationError, DataError, SchemaError
@@ -181,6 +181,8 @@ def test_dict_records_fail_the_same_checks_as_pandera(record, strict):
     assert fast_pairs(validate_record(record, schema)) == expected
 
 
+# pandera takes milliseconds per record, twice per example here: fewer examples.
+@settings(max_examples=30)
 @given(record=records())
 def test_series_and_one_row_frames_fail_the_same_checks_as_pandera(record):
     """A Series is checked like pd.DataFrame([series]); a one-row frame like itself."""
@@ -198,6 +200,7 @@ WITH_REGEX = pa.DataFrameSchema(
 )
 
 
+@settings(max_examples=30)
 @given(record=records())
 def test_the_pandera_path_agrees_with_the_fast_path(record):
     """A schema that runs entirely through pandera reports the same pairs, differences applied."""

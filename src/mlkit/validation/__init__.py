@@ -31,6 +31,7 @@ from mlkit.validation._io import load_schema, save_schema, schema_from_dict, sch
 from mlkit.validation._monitor import DataQualityMonitor, QualityReport
 from mlkit.validation._record import RecordFailure, RecordResult, RecordValidator, validate_record
 from mlkit.validation._report import ValidationReport
+from mlkit.validation._severity import SEVERITIES, max_severity, severity_of, with_severity
 from mlkit.validation._validate import validate
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "RecordFailure",
     "RecordResult",
     "RecordValidator",
+    "SEVERITIES",
     "ScalarCheck",
     "ValidationReport",
     "expect_column_mean_between",
@@ -55,14 +57,17 @@ __all__ = [
     "expect_values_in",
     "infer_schema",
     "load_schema",
+    "max_severity",
     "mlkit_finite",
     "mlkit_integral",
     "mlkit_not_in_future",
     "save_schema",
     "schema_from_dict",
     "schema_to_dict",
+    "severity_of",
     "validate",
     "validate_input",
     "validate_output",
     "validate_record",
+    "with_severity",
 ]

@@ -299,6 +299,7 @@ def infer_schema(
     nullable: Literal["observed", "always", "never"] = "observed",
     unique: Literal["observed", "never"] = "observed",
     strict: bool = True,
+    coerce_floats: bool = True,
 ) -> pa.DataFrameSchema:
     """Learn a pandera schema from reference data.
 
@@ -324,12 +325,17 @@ def infer_schema(
         (identifiers); ``"never"``.
     strict
         Reject columns the reference does not have.
+    coerce_floats
+        Float columns get ``coerce=True``, so integers sent for a float feature
+        (``10`` in a JSON payload, an int64 column in a batch) are accepted as
+        floats; values that cannot become floats (text) still fail, as
+        ``coerce_dtype`` (critical). Other dtypes never coerce.
 
     Returns
     -------
     pandera.pandas.DataFrameSchema
-        Without coercion: a column of another dtype is reported, never
-        converted. Edit it like any pandera schema.
+        Apart from ``coerce_floats``, a column of another dtype is reported,
+        never converted. Edit it like any pandera schema.
 
     Raises
     ------
@@ -388,6 +394,7 @@ def infer_schema(
             ),
             nullable={"observed": has_nulls, "always": True, "never": False}[nullable],
             unique=unique == "observed" and _is_unique_candidate(series),
+            coerce=coerce_floats and pd.api.types.is_float_dtype(series.dtype),
             name=name,
         )
     schema = pa.DataFrameSchema(

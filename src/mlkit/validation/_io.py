@@ -7,11 +7,12 @@ The document wraps pandera's own serialisation::
      "mlkit": {"metadata": ..., "columns": [...], "index": [...]}}
 
 The ``"pandera"`` part is a schema pandera itself can read
-(``pandera.io.deserialize_schema``); the ``"mlkit"`` part holds what pandera's
-io drops: schema, column and index ``metadata`` (where mlkit keeps
-severities), ``on_missing`` settings, and the categories of a categorical
-dtype. Check statistics are written exactly: datetimes as ISO 8601 with
-fractional seconds and offset, durations as ISO 8601 durations, and read back
+(``pandera.io.deserialize_schema``, which keeps ISO datetime bounds as
+strings); the ``"mlkit"`` part holds what pandera's io drops: schema, column
+and index ``metadata`` (where mlkit keeps severities), ``on_missing`` and
+``on_missing_columns``, and the categories of a categorical dtype. Check
+statistics are written exactly: datetimes as ISO 8601 with fractional
+seconds and offset, durations as ISO 8601 durations, and read back
 as ``pandas.Timestamp`` / ``pandas.Timedelta`` for datetime and timedelta
 columns (pandera's own io keeps whole seconds only and cannot write
 tz-aware bounds).
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import datetime as dt
 import functools
 import importlib
@@ -137,6 +139,20 @@ _ISO_DATETIME = re.compile(
 _ISO_DURATION = re.compile(r"^-?P-?\d+DT\d+H\d+M\d+(\.\d+)?S$")
 
 
+@dataclasses.dataclass(frozen=True)
+class _Where:
+    """Where in a schema a problem is: a label for messages, the column for the error."""
+
+    label: str
+    column: Any = None
+
+    def __str__(self) -> str:
+        return self.label
+
+
+_FRAME = _Where("the frame")
+
+
 class _Unencodable(Exception):
     def __init__(self, value: object) -> None:
         super().__init__(value)
@@ -244,12 +260,12 @@ def _canonical(value: Any) -> Any:
 # --- what a schema holds --------------------------------------------------------
 
 
-def _columns(schema: pa.DataFrameSchema) -> Iterator[tuple[str, Any, Any]]:
-    """(label for messages, name, component) for every column and index level."""
+def _columns(schema: pa.DataFrameSchema) -> Iterator[tuple[_Where, Any]]:
+    """(where, component) for every column, then every index level."""
     for name, column in schema.columns.items():
-        yield f"column {name!r}", name, column
+        yield _Where(f"column {name!r}", name), column
     for level, index in enumerate(_index_levels(schema)):
-        yield f"index level {level} ({index.name!r})", level, index
+        yield _Where(f"index level {level} ({index.name!r})", index.name), index
 
 
 def _index_levels(schema: pa.DataFrameSchema) -> list[Any]:
@@ -281,7 +297,7 @@ def _registry_name(check: pa.Check) -> str | None:
     return None
 
 
-def _registered_name(check: pa.Check, where: str) -> str:
+def _registered_name(check: pa.Check, where: _Where) -> str:
     """Return the registry name of ``check``, or raise DataError naming it."""
     name = _registry_name(check)
     if name is None:
@@ -290,7 +306,7 @@ def _registered_name(check: pa.Check, where: str) -> str:
             "pandera built-in check nor one registered with "
             "pandera.extensions.register_check_method (with its arguments as statistics); "
             "it could not be read back, so it would be lost",
-            column=where,
+            column=where.column,
             value=check.name,
             expected="a built-in or registered check",
         )
@@ -310,13 +326,13 @@ def _build_check(name: str, statistics: Mapping[str, Any]) -> pa.Check:
     return built
 
 
-def _encode_check(check: pa.Check, where: str) -> dict[str, Any]:
+def _encode_check(check: pa.Check, where: _Where) -> dict[str, Any]:
     name = _registered_name(check, where)
     if callable(check.groupby):
         raise DataError(
             f"cannot save the schema: {where} has check {check.name!r} grouped by a function; "
             "only column names can be saved as groupby",
-            column=where,
+            column=where.column,
             value=check.name,
             expected="groupby given as column names",
         )
@@ -327,7 +343,7 @@ def _encode_check(check: pa.Check, where: str) -> dict[str, Any]:
         raise DataError(
             f"cannot save the schema: {where} has check {check.name!r}, which cannot be rebuilt "
             f"from its statistics {statistics!r} ({exc})",
-            column=where,
+            column=where.column,
             value=check.name,
             expected="a check whose statistics are its arguments",
         ) from exc
@@ -339,7 +355,7 @@ def _encode_check(check: pa.Check, where: str) -> dict[str, Any]:
             raise DataError(
                 f"cannot save the schema: {where} has check {check.name!r} whose statistic "
                 f"{key!r} = {value!r} ({type(exc.value).__name__}) has no JSON/YAML form",
-                column=where,
+                column=where.column,
                 value=value,
                 expected="numbers, strings, bools, datetimes, durations and lists of them",
             ) from exc
@@ -359,14 +375,14 @@ def _encode_check(check: pa.Check, where: str) -> dict[str, Any]:
     return {**encoded, "options": options}
 
 
-def _encode_field(value: Any, what: str, where: str) -> Any:
+def _encode_field(value: Any, what: str, where: _Where) -> Any:
     try:
         return _encode(value)
     except _Unencodable as exc:
         raise DataError(
             f"cannot save the schema: the {what} of {where} holds {exc.value!r} "
             f"({type(exc.value).__name__}), which has no JSON/YAML form",
-            column=where,
+            column=where.column,
             value=exc.value,
             expected="dicts with str keys, lists, numbers, strings, bools, datetimes, durations",
         ) from exc
@@ -393,12 +409,12 @@ def _check_schema_type(schema: object) -> pa.DataFrameSchema:
     return schema
 
 
-def _check_no_parsers(component: Any, where: str) -> None:
+def _check_no_parsers(component: Any, where: _Where) -> None:
     if getattr(component, "parsers", None):
         raise DataError(
             f"cannot save the schema: {where} has parsers, which are Python functions and "
             "cannot be saved",
-            column=where,
+            column=where.column,
             value=[getattr(parser, "name", repr(parser)) for parser in component.parsers],
             expected="no parsers",
         )
@@ -409,6 +425,19 @@ def _column_entries(part: dict[str, Any], schema: pa.DataFrameSchema) -> list[di
     if isinstance(columns, dict):
         return [columns[name] for name in schema.columns]
     return list(columns)
+
+
+def _component_extra(component: Any, where: _Where) -> dict[str, Any]:
+    """Return what pandera's io drops from a column or index level."""
+    found: dict[str, Any] = {}
+    if component.metadata:
+        found["metadata"] = _encode_field(component.metadata, "metadata", where)
+    if getattr(component, "on_missing", None) is not None:
+        found["on_missing"] = component.on_missing
+    dtype_extra = _dtype_extra(component.dtype)
+    if dtype_extra is not None:
+        found["dtype"] = _encode_field(dtype_extra, "dtype", where)
+    return found
 
 
 def schema_to_dict(schema: pa.DataFrameSchema) -> dict[str, Any]:
@@ -445,22 +474,22 @@ def schema_to_dict(schema: pa.DataFrameSchema) -> dict[str, Any]:
     [{'name': 'age', 'metadata': {'owner': 'crm'}}]
     """  # noqa: E501
     schema = _check_schema_type(schema)
-    _check_no_parsers(schema, "the frame")
-    frame_checks = [_encode_check(check, "the frame") for check in schema.checks]
+    _check_no_parsers(schema, _FRAME)
+    frame_checks = [_encode_check(check, _FRAME) for check in schema.checks]
     component_checks: list[list[dict[str, Any]]] = []
-    for where, _, component in _columns(schema):
+    for where, component in _columns(schema):
         _check_no_parsers(component, where)
         component_checks.append([_encode_check(check, where) for check in component.checks])
 
     # pandera writes everything but the checks (mlkit writes those exactly).
     stripped = copy.deepcopy(schema)
     stripped.checks = []
-    for _, _, component in _columns(stripped):
+    for _, component in _columns(stripped):
         component.checks = []
     part = pandas_io.serialize_schema(stripped)
     if part.get("dtype") is not None:
         part["dtype"] = str(part["dtype"])  # pandera writes the DataType object itself
-    part = _encode_field(part, "pandera serialisation", "the frame")
+    part = _encode_field(part, "pandera serialisation", _FRAME)
     entries = _column_entries(part, schema) + list(part.get("index") or [])
     for entry, checks in zip(entries, component_checks, strict=True):
         entry.pop("checks", None)
@@ -471,24 +500,19 @@ def schema_to_dict(schema: pa.DataFrameSchema) -> dict[str, Any]:
 
     extra: dict[str, Any] = {}
     if schema.metadata:
-        extra["metadata"] = _encode_field(schema.metadata, "metadata", "the frame")
+        extra["metadata"] = _encode_field(schema.metadata, "metadata", _FRAME)
     if getattr(schema, "on_missing_columns", None) is not None:
         extra["on_missing_columns"] = schema.on_missing_columns
     extra_columns, extra_index = [], []
-    for where, name, component in _columns(schema):
-        entry = {}
-        if component.metadata:
-            entry["metadata"] = _encode_field(component.metadata, "metadata", where)
-        if getattr(component, "on_missing", None) is not None:
-            entry["on_missing"] = component.on_missing
-        dtype_extra = _dtype_extra(component.dtype)
-        if dtype_extra is not None:
-            entry["dtype"] = _encode_field(dtype_extra, "dtype", where)
-        if entry:
-            if where.startswith("column"):
-                extra_columns.append({"name": _encode_field(name, "name", where), **entry})
-            else:
-                extra_index.append({"level": name, **entry})
+    for level, (where, component) in enumerate(_columns(schema)):
+        found = _component_extra(component, where)
+        if not found:
+            continue
+        if level < len(schema.columns):
+            name = _encode_field(where.column, "name", where)
+            extra_columns.append({"name": name, **found})
+        else:
+            extra_index.append({"level": level - len(schema.columns), **found})
     if extra_columns:
         extra["columns"] = extra_columns
     if extra_index:
@@ -502,7 +526,7 @@ def schema_to_dict(schema: pa.DataFrameSchema) -> dict[str, Any]:
 # --- document -> schema ---------------------------------------------------------
 
 
-def _check_entries(component: dict[str, Any], where: str) -> list[dict[str, Any]]:
+def _check_entries(component: dict[str, Any], where: _Where) -> list[dict[str, Any]]:
     """Pop the checks out of a serialised component, in list form, whichever way written."""
     found: list[dict[str, Any]] = []
     checks = component.pop("checks", None)
@@ -512,7 +536,7 @@ def _check_entries(component: dict[str, Any], where: str) -> list[dict[str, Any]
                 raise DataError(
                     f"cannot load the schema: {where} has a check entry {entry!r} without "
                     "options.check_name",
-                    column=where,
+                    column=where.column,
                     value=entry,
                     expected="{<statistic>: <value>, ..., 'options': {'check_name': <name>}}",
                 )
@@ -525,7 +549,7 @@ def _check_entries(component: dict[str, Any], where: str) -> list[dict[str, Any]
     elif checks is not None:
         raise DataError(
             f"cannot load the schema: checks of {where} must be a list, got {checks!r}",
-            column=where,
+            column=where.column,
             value=checks,
             expected="a list of checks",
         )
@@ -536,7 +560,7 @@ def _check_entries(component: dict[str, Any], where: str) -> list[dict[str, Any]
                 f"cannot load the schema: {where} has {key!r}, which is neither a column "
                 "setting nor a registered check (import the module that registers it "
                 "before loading)",
-                column=where,
+                column=where.column,
                 value=key,
                 expected=f"one of {sorted(_COMPONENT_KEYS)} or a check name",
             )
@@ -551,7 +575,7 @@ def _check_entries(component: dict[str, Any], where: str) -> list[dict[str, Any]
 
 
 def _decode_check(
-    entry: dict[str, Any], where: str, kind: tuple[str | None, Any], pandera_compat: bool
+    entry: dict[str, Any], where: _Where, kind: tuple[str | None, Any], pandera_compat: bool
 ) -> pa.Check:
     options = dict(entry["options"])
     name = options.pop("check_name", None)
@@ -559,7 +583,7 @@ def _decode_check(
         raise DataError(
             f"cannot load the schema: {where} has check {name!r}, which is not registered "
             "(import the module that registers it before loading)",
-            column=where,
+            column=where.column,
             value=name,
             expected="a built-in or registered check",
         )
@@ -574,7 +598,7 @@ def _decode_check(
         raise DataError(
             f"cannot load the schema: {where} has check {name!r} with statistics "
             f"{statistics!r} it does not accept ({exc})",
-            column=where,
+            column=where.column,
             value=statistics,
             expected=f"the arguments of pandera.Check.{name}",
         ) from exc
@@ -583,7 +607,7 @@ def _decode_check(
             raise DataError(
                 f"cannot load the schema: {where} has check {name!r} with unknown option "
                 f"{option!r}",
-                column=where,
+                column=where.column,
                 value=option,
                 expected=f"one of {sorted(_CHECK_OPTIONS - {'check_name'})}",
             )
@@ -638,7 +662,7 @@ def _deserialize(part: dict[str, Any]) -> pa.DataFrameSchema:
 def _header(document: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any], bool]:
     """(pandera part, mlkit part, written by pandera itself) of a document."""
     if "format" not in document and ("columns" in document or "schema_type" in document):
-        return dict(document), {}, True
+        return copy.deepcopy(dict(document)), {}, True
     if document.get("format") != FORMAT:
         raise DataError(
             f"cannot load the schema: not an mlkit schema document (format "
@@ -721,12 +745,15 @@ def schema_from_dict(document: Mapping[str, Any]) -> pa.DataFrameSchema:
             value=[name for name, entry in pairs if not isinstance(entry, dict)],
             expected="a mapping",
         )
-    column_checks = {name: _check_entries(entry, f"column {name!r}") for name, entry in pairs}
+    column_checks = {
+        name: _check_entries(entry, _Where(f"column {name!r}", name)) for name, entry in pairs
+    }
     index_entries = part.get("index") or []
     index_checks = [
-        _check_entries(entry, f"index level {level}") for level, entry in enumerate(index_entries)
+        _check_entries(entry, _Where(f"index level {level}", entry.get("name")))
+        for level, entry in enumerate(index_entries)
     ]
-    frame_checks = _check_entries({"checks": part.pop("checks", None)}, "the frame")
+    frame_checks = _check_entries({"checks": part.pop("checks", None)}, _FRAME)
 
     schema = _deserialize(part)
     # Every object below was just built here and is not shared yet, so it is
@@ -735,12 +762,13 @@ def schema_from_dict(document: Mapping[str, Any]) -> pa.DataFrameSchema:
         extras: Mapping[str, Any] = next(
             (e for e in extra.get("index", []) if e.get("level") == level), {}
         )
-        _complete(index, f"index level {level}", index_checks[level], extras, pandera_compat)
+        where = _Where(f"index level {level}", index.name)
+        _complete(index, where, index_checks[level], extras, pandera_compat)
     extras_by_name = {_decode_name(e.get("name")): e for e in extra.get("columns", [])}
     for name, column in schema.columns.items():
         _complete(
             column,
-            f"column {name!r}",
+            _Where(f"column {name!r}", name),
             column_checks[name],
             extras_by_name.pop(name, {}),
             pandera_compat,
@@ -754,7 +782,7 @@ def schema_from_dict(document: Mapping[str, Any]) -> pa.DataFrameSchema:
             expected=f"one of {list(schema.columns)}",
         )
     schema.checks = [
-        _decode_check(entry, "the frame", (None, None), pandera_compat) for entry in frame_checks
+        _decode_check(entry, _FRAME, (None, None), pandera_compat) for entry in frame_checks
     ]
     if extra.get("metadata") is not None:
         schema.metadata = dict(extra["metadata"])
@@ -765,7 +793,7 @@ def schema_from_dict(document: Mapping[str, Any]) -> pa.DataFrameSchema:
 
 def _complete(
     component: Any,
-    where: str,
+    where: _Where,
     checks: list[dict[str, Any]],
     extras: Mapping[str, Any],
     pandera_compat: bool,

@@ -60,9 +60,10 @@ payload:
   float64, ``str_length`` on float64) fails too;
 - a value of the right kind passes whatever the column's width or unit: an
   ``int`` in an ``int32`` column, a ``numpy.float32`` in a ``float64`` one,
-  a UTC timestamp in a ``datetime64[ns, UTC]`` column (pandas infers int64,
-  float32 and ``datetime64[us, UTC]``, which pandera rejects); an integer
-  too large for the width fails ``dtype``;
+  a timezone-aware timestamp (any zone: it is one instant) in a
+  ``datetime64[ns, UTC]`` column (pandas infers int64, float32 and
+  ``datetime64[us, <zone>]``, which pandera rejects); an integer too large
+  for the width fails ``dtype``;
 - categorical columns accept their categories (pandas infers ``str``, never
   ``category``, so pandera rejects every value); ``object`` columns accept
   any value;
@@ -70,6 +71,19 @@ payload:
 - uniqueness (``unique=True``, ``DataFrameSchema(unique=...)``) cannot fail
   on one record and is not checked; ``drop_invalid_rows`` is ignored: the
   record's failures are reported, never dropped.
+
+Records. A mapping is checked by its values; a Series like
+``pd.DataFrame([series])``, that is by its values too; a one-row DataFrame
+by its cells, not its column dtypes. ``df.iloc[i]`` is a Series pandas
+upcasts to one dtype (ints become floats next to float columns): pass
+``df.iloc[[i]]``, a one-row frame, to keep each column's values.
+
+Severities come from :func:`~mlkit.validation.severity_of`: a missing
+column and a wrong dtype are ``critical``, value checks ``error``, checks
+built with ``raise_warning=True`` ``warning`` (reported as failures, never
+as Python warnings, on every path), unless the schema's metadata says
+otherwise. pandera's ``add_missing_has_default`` (a missing column that
+``add_missing_columns`` cannot fill) has the severity of a missing column.
 
 A schema changed in place after its first :func:`validate_record` keeps
 its compiled validator: build a new :class:`RecordValidator` (pandera's
