@@ -50,9 +50,7 @@ def case_blind():
 @pytest.fixture(scope="module")
 def case_reader():
     """Sees "great" and "GREAT" as different words."""
-    return make_pipeline(CountVectorizer(lowercase=False), LogisticRegression()).fit(
-        TEXTS, LABELS
-    )
+    return make_pipeline(CountVectorizer(lowercase=False), LogisticRegression()).fit(TEXTS, LABELS)
 
 
 @pytest.fixture(scope="module")
@@ -177,9 +175,7 @@ def test_max_failure_rate_is_compared_with_the_rate_over_changed_rows():
     assert 0 < result.n_failed < 10
     rate = result.n_failed / 10
     assert check_invariance(model, X, p, tolerance=1.0, max_failure_rate=rate).passed
-    assert not check_invariance(
-        model, X, p, tolerance=1.0, max_failure_rate=rate - 0.01
-    ).passed
+    assert not check_invariance(model, X, p, tolerance=1.0, max_failure_rate=rate - 0.01).passed
 
 
 def test_regression_tolerance_and_worst_rows_first():
@@ -203,7 +199,9 @@ def test_same_seed_same_result_and_seeds_matter(case_reader):
     pd.testing.assert_frame_equal(one.to_frame(), two.to_frame())
     other = check_invariance(model, X, p, tolerance=1.0, random_state=1)
     assert other.to_dict() != one.to_dict()
-    typos = [check_invariance(case_reader, TEXTS, add_typos(0.3), random_state=s) for s in (0, 0, 5)]
+    typos = [
+        check_invariance(case_reader, TEXTS, add_typos(0.3), random_state=s) for s in (0, 0, 5)
+    ]
     assert typos[0].to_dict() == typos[1].to_dict()
     assert typos[0].to_dict() != typos[2].to_dict()
 
@@ -247,7 +245,11 @@ def test_result_is_frozen_with_a_short_repr(case_reader):
 def test_input_columns_that_clash_with_output_names_are_prefixed():
     X = pd.DataFrame({"output": [1.0, 2.0]})
     result = check_invariance(CallCounter(), X, shift("output", 1))
-    assert result.examples.columns.tolist()[:3] == ["row", "input_output_before", "input_output_after"]
+    assert result.examples.columns.tolist()[:3] == [
+        "row",
+        "input_output_before",
+        "input_output_after",
+    ]
 
 
 def test_bad_arguments_and_bad_perturbations(case_blind):
@@ -304,14 +306,34 @@ def test_a_non_monotone_model_fails_and_the_worst_rows_come_first():
     assert (result.examples["change"] < 0).all()
     assert result.examples["change"].is_monotonic_increasing  # most negative first
     assert (result.examples["x_after"] - result.examples["x_before"] == 0.5).all()
-    with pytest.raises(AssertionError, match="directional check \"monotone_increase"):
+    with pytest.raises(AssertionError, match='directional check "monotone_increase'):
         assert_directional(Bump(), X, monotone_increase("x", 0.5), expect="non_decrease")
+
+
+def test_saturated_probabilities_get_a_hint_towards_the_lenient_expectation():
+    class Steep:
+        classes_ = np.array(["no", "yes"])
+
+        def predict_proba(self, X):
+            p = 1 / (1 + np.exp(-np.asarray(X, dtype=float)[:, 0]))
+            return np.column_stack([1 - p, p])
+
+    X = pd.DataFrame({"x": [-60.0, -1.0, 0.0, 1.0, 60.0]})
+    result = check_directional(Steep(), X, monotone_increase("x", 0.5))
+    assert result.n_failed == 2
+    assert result.details["n_saturated"] == 2
+    assert result.details["target_class"] == "yes"
+    assert "2 of the failing rows had a probability within tolerance + atol of 0 or 1" in str(
+        result
+    )
+    assert "expect='non_decrease' accepts rows that do not move" in str(result)
+    assert check_directional(Steep(), X, monotone_increase("x", 0.5), expect="non_decrease").passed
 
 
 @pytest.mark.parametrize(
     ("expect", "deltas_failing"),
     [
-        ("increase", [-1.0, 0.0, 1e-9]),
+        ("increase", [-1.0, 0.0, 1e-9, -1e-9]),
         ("non_decrease", [-1.0]),
         ("decrease", [1.0, 0.0, 1e-9, -1e-9]),
         ("non_increase", [1.0]),

@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression
@@ -24,6 +24,8 @@ from mlkit.testing import (
     Comparison,
     LatencyResult,
     MetricComparison,
+    _performance,
+    _session,
     assert_latency,
     assert_metric,
     assert_not_worse,
@@ -31,7 +33,6 @@ from mlkit.testing import (
     compare_models,
     measure_latency,
 )
-from mlkit.testing import _performance, _session
 
 
 class Fixed:
@@ -131,7 +132,7 @@ def test_decision_function_scorer_uses_it_like_scikit_learn(classification):
     X, y, _ = classification
     svm = LinearSVC().fit(X, y)
     assert check_metric(svm, X, y, "roc_auc", min=0).value == get_scorer("roc_auc")(svm, X, y)
-    with pytest.raises(ConfigurationError, match="LinearSVC.*predict_proba"):
+    with pytest.raises(ConfigurationError, match=r"LinearSVC.*predict_proba"):
         check_metric(svm, X, y, "neg_log_loss", min=-10)
 
 
@@ -416,18 +417,18 @@ def test_identical_models_differ_by_exactly_zero(classification):
 def test_a_clearly_better_candidate_has_an_interval_above_zero(classification):
     X, y, model = classification
     dummy = DummyClassifier().fit(X, y)
-    comparison = compare_models(model, dummy, X, y, ["accuracy", "log_loss"], n_boot=300)
+    comparison = compare_models(model, dummy, X, y, ["accuracy", "log_loss"], n_boot=150)
     accuracy, log_loss = comparison["accuracy"], comparison["log_loss"]
     assert accuracy.candidate == get_scorer("accuracy")(model, X, y)
     assert accuracy.baseline == get_scorer("accuracy")(dummy, X, y)
     assert accuracy.ci_low > 0
-    assert accuracy.p_value == 1 / 301
+    assert accuracy.p_value == 1 / 151
     assert not log_loss.greater_is_better
     assert log_loss.ci_high < 0, "a lower log loss is better: the difference is negative"
-    assert log_loss.p_value == 1 / 301
+    assert log_loss.p_value == 1 / 151
     assert comparison.not_worse("accuracy")
     assert comparison.not_worse("log_loss")
-    reverse = compare_models(dummy, model, X, y, ["accuracy", "log_loss"], n_boot=300)
+    reverse = compare_models(dummy, model, X, y, ["accuracy", "log_loss"], n_boot=150)
     assert not reverse.not_worse("accuracy")
     assert not reverse.not_worse("log_loss")
     assert reverse["accuracy"].p_value == 1.0
@@ -450,6 +451,7 @@ def _loop_reference(y, pred_c, pred_b, rows, func):
     return np.array([func(y[r], pred_c[r]) - func(y[r], pred_b[r]) for r in rows])
 
 
+@settings(max_examples=30)
 @given(
     labels=st.lists(st.integers(0, 2), min_size=2, max_size=40),
     flips=st.lists(st.integers(0, 2), min_size=80, max_size=80),
@@ -461,17 +463,18 @@ def test_vectorised_accuracy_equals_a_loop_over_the_same_resamples(labels, flips
     pred_c = (y + np.array(flips[:n])) % 3
     pred_b = (y + np.array(flips[40 : 40 + n])) % 3
     result = compare_models(
-        Fixed(pred_c), Fixed(pred_b), _ids(n), y, n_boot=25, random_state=seed
+        Fixed(pred_c), Fixed(pred_b), _ids(n), y, n_boot=10, random_state=seed
     )["accuracy"]
-    rows = _performance._bootstrap_rows(n, 25, seed)
+    rows = _performance._bootstrap_rows(n, 10, seed)
     expected = _loop_reference(y, pred_c, pred_b, rows, accuracy_score)
     np.testing.assert_allclose(result.differences, expected, rtol=0, atol=1e-12)
 
 
+@settings(max_examples=30)
 @given(
-    values=st.lists(
-        st.floats(-100, 100, allow_nan=False), min_size=6, max_size=90
-    ).filter(lambda v: len(v) % 3 == 0),
+    values=st.lists(st.floats(-100, 100, allow_nan=False), min_size=6, max_size=90).filter(
+        lambda v: len(v) % 3 == 0
+    ),
     seed=st.integers(0, 2**32 - 1),
 )
 def test_vectorised_errors_equal_a_loop_over_the_same_resamples(values, seed):
@@ -483,13 +486,18 @@ def test_vectorised_errors_equal_a_loop_over_the_same_resamples(values, seed):
         "root_mean_squared_error": root_mean_squared_error,
     }
     comparison = compare_models(
-        Fixed(pred_c), Fixed(pred_b), _ids(n), y, list(names), n_boot=20, random_state=seed
+        Fixed(pred_c), Fixed(pred_b), _ids(n), y, list(names), n_boot=8, random_state=seed
     )
     negated = compare_models(
-        Fixed(pred_c), Fixed(pred_b), _ids(n), y, ["neg_mean_squared_error"], n_boot=20,
+        Fixed(pred_c),
+        Fixed(pred_b),
+        _ids(n),
+        y,
+        ["neg_mean_squared_error"],
+        n_boot=8,
         random_state=seed,
     )
-    rows = _performance._bootstrap_rows(n, 20, seed)
+    rows = _performance._bootstrap_rows(n, 8, seed)
     for name, func in names.items():
         expected = _loop_reference(y, pred_c, pred_b, rows, func)
         np.testing.assert_allclose(
@@ -533,9 +541,7 @@ def test_each_model_is_called_once_per_prediction_method(classification):
     X, y, model = classification
     candidate = Fixed(model.predict(X), model.predict_proba(X), classes=model.classes_)
     baseline = Fixed(model.predict(X)[::-1], model.predict_proba(X)[::-1], model.classes_)
-    compare_models(
-        candidate, baseline, _ids(len(y)), y, ["accuracy", "f1", "roc_auc"], n_boot=30
-    )
+    compare_models(candidate, baseline, _ids(len(y)), y, ["accuracy", "f1", "roc_auc"], n_boot=30)
     assert candidate.calls == {"predict": 1, "predict_proba": 1}
     assert baseline.calls == {"predict": 1, "predict_proba": 1}
 
@@ -546,9 +552,9 @@ def test_undefined_resamples_are_counted_and_left_out():
     rare[-1] = 1  # predicts one positive: resamples without that row have no positives
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        result = compare_models(
-            Fixed(rare), Fixed(y), _ids(20), y, "precision", n_boot=200
-        )["precision"]
+        result = compare_models(Fixed(rare), Fixed(y), _ids(20), y, "precision", n_boot=200)[
+            "precision"
+        ]
     assert 0 < result.n_undefined < 200
     assert np.isnan(result.differences).sum() == result.n_undefined
     assert math.isfinite(result.ci_low)

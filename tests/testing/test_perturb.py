@@ -76,6 +76,10 @@ def test_perturbations_are_frozen_and_compare_by_value():
     assert hash(p) == hash(add_noise("income", 1.0))
     assert p != add_noise("income", 2.0)
     assert repr(p) == "<Perturbation add_noise('income', scale=1)>"
+    with_dict = swap_category("c", {"a": "b"})
+    assert hash(with_dict) == hash(swap_category("c", {"a": "b"}))
+    assert hash(replace_words({"a": "b"})) == hash(replace_words({"a": "b"}))
+    assert with_dict.name == "swap_category('c', mapping={'a': 'b'})"
 
 
 # --- no mutation -----------------------------------------------------------
@@ -292,7 +296,8 @@ def test_text_input_errors(frame):
 
 
 def test_strip_punctuation_handles_unicode_punctuation():
-    assert strip_punctuation()(["“Hi”, it’s 5$ — ok?!"]) == ["Hi its 5  ok"]
+    text = "\u201cHi\u201d, it\u2019s 5$ \u2014 ok?!"  # curly quotes, apostrophe, em dash
+    assert strip_punctuation()([text]) == ["Hi its 5  ok"]
 
 
 def test_replace_words_whole_words_case_preserving():
@@ -341,6 +346,9 @@ def test_typo_plan_hits_letters_at_the_requested_rate(rate):
     sd = np.sqrt(n * rate * (1 - rate))
     assert abs(int(selected.sum()) - n * rate) < 5 * sd
     assert set(np.unique(counts)) <= {0, 1, 2}
+    at = np.flatnonzero(swap)
+    assert letters[at + 1].all()  # a swap stays inside a word
+    assert not selected[at + 1].any()
     assert (counts[~selected] == 1).all()
 
 

@@ -118,7 +118,7 @@ class BehaviorResult:
     failure_rate: float
     max_failure_rate: float
     examples: pd.DataFrame = attrs.field(eq=False)
-    details: Mapping[str, Any] = attrs.field(factory=dict)
+    details: Mapping[str, Any] = attrs.field(factory=dict, hash=False)
     reason: str = ""
     _failures: pd.DataFrame | None = attrs.field(default=None, eq=False, alias="failures")
 
@@ -164,7 +164,7 @@ class BehaviorResult:
         settings = ", ".join(
             f"{k}={v!r}"
             for k, v in self.details.items()
-            if not (k == "perturbation" and v == self.name)
+            if not (k == "perturbation" and v == self.name) and k != "n_saturated"
         )
         if self.kind == "minimum_functionality":
             lines.append(f"{self.n_cases} cases; {settings}")
@@ -172,6 +172,16 @@ class BehaviorResult:
             lines.append(
                 f"{self.n_cases} rows, {self.n_changed} changed by the perturbation "
                 f"(unchanged rows are not counted); {settings}"
+            )
+        stuck = self.details.get("n_saturated")
+        if stuck:
+            lenient = (
+                "non_decrease" if self.details.get("expect") == "increase" else "non_increase"
+            )
+            lines.append(
+                f"{stuck} of the failing rows had a probability within tolerance + atol of "
+                f"0 or 1, where it can barely move; expect={lenient!r} accepts rows that "
+                "do not move"
             )
         if self.n_failed:
             shown = min(_N_SHOWN, len(self.examples))
@@ -592,8 +602,10 @@ def check_invariance(
     severity: np.ndarray[Any, Any] | None
     if output == "predict_proba":
         moved = _abs_change(before, after)
-        # On ties (both classes of a binary model) show the last class, the positive one.
-        worst = moved.shape[1] - 1 - np.argmax(moved[:, ::-1], axis=1)
+        # On ties (both classes of a binary model, up to rounding) show the
+        # last class, the positive one.
+        near = moved >= moved.max(axis=1, keepdims=True) - 1e-12
+        worst = moved.shape[1] - 1 - np.argmax(near[:, ::-1], axis=1)
         severity = moved[np.arange(positions.size), worst]
         failed = severity > slack
         classes = _classes(model, before.shape[1])
@@ -662,6 +674,7 @@ def assert_invariance(
      row text_before text_after  output_before  output_after
        0        good       GOOD              0             1
     """
+    __tracebackhide__ = True  # pytest shows the test's line, not this one
     result = check_invariance(
         model,
         X,
@@ -814,9 +827,9 @@ def check_directional(
     }
     pair = _perturb(X, p, random_state)
     positions = np.flatnonzero(pair.changed_rows)
-    if output == "predict_proba" and positions.size == 0:
-        details["target_class"] = target_class
     if positions.size == 0:
+        if output == "predict_proba":
+            details["target_class"] = target_class
         return _finish(_no_change("directional", label, _n_rows(X), limit, details))
     before_raw = _predict(model, _take(X, positions), positions.size, output)
     after_raw = _predict(model, _take(pair.after, positions), positions.size, output)
@@ -836,6 +849,13 @@ def check_directional(
     with np.errstate(invalid="ignore"):
         delta = after - before
     failed = ~_passes(delta, expect, slack)
+    if output == "predict_proba" and expect in ("increase", "decrease"):
+        # A probability at 0 or 1 barely moves: say so, since such failures
+        # usually mean a saturated model rather than a wrong one.
+        stuck = (before >= 1 - slack) | (before <= slack)
+        n_stuck = int((failed & stuck).sum())
+        if n_stuck:
+            details["n_saturated"] = n_stuck
     wrong_way = -delta if expect in ("increase", "non_decrease") else delta
     rows: dict[str, Any] = {
         "row": _row_labels(X)[positions],
@@ -891,6 +911,7 @@ def assert_directional(
     ...
     AssertionError: directional check "monotone_increase('rooms', by=1)" FAILED: 4 of 4 ...
     """
+    __tracebackhide__ = True  # pytest shows the test's line, not this one
     result = check_directional(
         model,
         X,
@@ -1075,6 +1096,7 @@ def assert_minimum_functionality(
     ...
     AssertionError: minimum functionality check 'minimum_functionality' FAILED: 1 of 2 cases ...
     """
+    __tracebackhide__ = True  # pytest shows the test's line, not this one
     result = check_minimum_functionality(
         model, cases, expected, max_failure_rate=max_failure_rate, atol=atol, name=name
     )

@@ -11,10 +11,11 @@ that predicts no positives, weights summing to 0), mlkit returns NaN with the
 reason instead of a made-up 0.
 
 Everything is computed from one weighted confusion table per group, taken with
-a single :func:`numpy.bincount` over ``4 * group + cell``; the bootstrap draws
-multinomial counts of the distinct (cell, weight) pairs of each group, which is
-the same distribution as resampling its rows, at a cost that does not grow
-with the number of rows.
+a single :func:`numpy.bincount` over ``4 * group + cell``. The bootstrap of a
+group draws multinomial counts of its distinct (cell, weight) pairs, the same
+distribution as resampling its rows at a cost that does not grow with them
+(unweighted data has at most 4 pairs); with many distinct weights it resamples
+an index matrix, in bounded chunks.
 
 :func:`assert_fairness` and :func:`assert_four_fifths` refuse to pass on
 groups too small to measure: they fail (or raise :class:`~mlkit.errors.DataError`)
@@ -75,6 +76,10 @@ _TN, _FP, _FN, _TP = 0, 1, 2, 3
 
 # Bootstrap draws are made in chunks of at most this many cells (32 MiB of int64).
 _CHUNK_CELLS = 1 << 22
+
+# Up to this many distinct (confusion cell, weight) pairs in a group, bootstrap
+# counts are drawn from a multinomial; past it, from an index matrix.
+_MULTINOMIAL_PAIRS = 64
 
 # Groups listed in a failure message before "... and k more".
 _MAX_LISTED = 20
@@ -225,25 +230,30 @@ def _as_weights(sample_weight: Any, n_rows: int) -> FloatArray | None:
     return weights
 
 
+def _show(labels: set[Any]) -> str:
+    return "[" + ", ".join(sorted(map(repr, labels))) + "]"
+
+
 def _positive_masks(
     y_true: NDArray[Any], y_pred: NDArray[Any], pos_label: Any, *, binary: bool, what: str
 ) -> tuple[BoolArray, BoolArray]:
     """Return ``y == positive label`` for both arrays, checking they are binary first."""
     if binary:
         seen = {
-            name: set(pd.unique(np.asarray(arr, dtype=object)).tolist())
+            name: set(pd.unique(arr).tolist())
             for name, arr in (("y_true", y_true), ("y_pred", y_pred))
         }
         labels = seen["y_true"] | seen["y_pred"]
         if pos_label is None:
             if not (labels <= {0, 1} or labels <= {-1, 1}):
-                bad = sorted(map(repr, labels - {-1, 0, 1})) or sorted(map(repr, labels))
                 where = [name for name, s in seen.items() if s - {0, 1} and s - {-1, 1}]
+                holder = " and ".join(where) or "y_true and y_pred"
+                odd = labels - {-1, 0, 1}
                 raise DataError(
                     f"{what} needs binary labels, 0/1 or -1/1 (or two labels and pos_label=); "
-                    f"{' and '.join(where) or 'y_true and y_pred'} hold {sorted(map(repr, labels))}"
-                    f" (unexpected: {', '.join(bad)})",
-                    column=" and ".join(where) or "y_true",
+                    f"{holder} {'contains' if len(where) == 1 else 'contain'} {_show(labels)}"
+                    + (f" (unexpected: {_show(odd)[1:-1]})" if odd else ""),
+                    column=holder,
                     value=sorted(map(repr, labels)),
                     expected="0/1 or -1/1",
                 )
@@ -251,7 +261,7 @@ def _positive_masks(
             problem = "more than two labels" if len(labels) > 2 else "pos_label is not one of them"
             raise DataError(
                 f"{what} needs binary labels with pos_label={pos_label!r} among them; y_true and "
-                f"y_pred hold {sorted(map(repr, labels))} ({problem})",
+                f"y_pred contain {_show(labels)} ({problem})",
                 column="y_true and y_pred",
                 value=sorted(map(repr, labels)),
                 expected=f"two labels including {pos_label!r}",
@@ -522,6 +532,10 @@ def _why_nan(kind: str, method: str, rate: str, values: FloatArray, overall: flo
 # --------------------------------------------------------------------------- results
 
 
+def _scalar(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _fmt(value: Any) -> str:
     if value is None:
         return "None"
@@ -535,8 +549,11 @@ class FairnessResult:
 
     Returned by the parity metrics (``value`` equal to Fairlearn's) and, with a
     verdict, by :func:`assert_fairness` and :func:`assert_four_fifths`.
-    ``float(result)`` is ``result.value``; ``str(result)`` is a readable report
-    (the assertion message when it failed).
+    ``float(result)`` is ``result.value``, and ``<``, ``<=``, ``>``, ``>=``
+    compare ``value`` with a number, so Fairlearn-style tests such as
+    ``assert demographic_parity_difference(...) < 0.1`` keep working (a NaN
+    value compares False, so such an assertion fails). ``str(result)`` is a
+    readable report (the assertion message when it failed).
 
     Attributes
     ----------
@@ -601,6 +618,18 @@ class FairnessResult:
     def __float__(self) -> float:
         return self.value
 
+    def __lt__(self, other: float) -> bool:
+        return self.value < float(other)
+
+    def __le__(self, other: float) -> bool:
+        return self.value <= float(other)
+
+    def __gt__(self, other: float) -> bool:
+        return self.value > float(other)
+
+    def __ge__(self, other: float) -> bool:
+        return self.value >= float(other)
+
     @property
     def n_groups(self) -> int:
         """The number of groups."""
@@ -608,7 +637,8 @@ class FairnessResult:
 
     def to_frame(self) -> pd.DataFrame:
         """Return ``by_group``: one row per group."""
-        return self.by_group.copy()
+        frame: pd.DataFrame = self.by_group.copy()
+        return frame
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict of the result (NaN as None, tuples as lists)."""
@@ -644,7 +674,7 @@ class FairnessResult:
             return repr(label)
         columns = list(self.by_group.columns)
         features = columns[1 : columns.index("n")]
-        name = ", ".join(f"{f}={row[f]!r}" for f in features)
+        name = ", ".join(f"{f}={_scalar(row[f])!r}" for f in features)
         return f"{name} ({self.rate}={_fmt(row[self.rate])}, n={int(row['n'])})"
 
     def __str__(self) -> str:
@@ -680,7 +710,7 @@ def _table(frame: pd.DataFrame) -> str:
     if "note" in shown and not shown["note"].astype(bool).any():
         shown = shown.drop(columns=["note"])
     more = len(shown) - _MAX_LISTED
-    text = shown.head(_MAX_LISTED).to_string(index=False, float_format=lambda x: f"{x:.4f}")
+    text: str = shown.head(_MAX_LISTED).to_string(index=False, float_format=lambda x: f"{x:.4f}")
     return text + (f"\n... {more} more groups" if more > 0 else "")
 
 
@@ -722,7 +752,7 @@ def _by_group_frame(table: _Table, extra: Mapping[str, Any] | None = None) -> pd
     columns.update(table.rates)
     columns.update(extra or {})
     columns["note"] = table.notes
-    frame = pd.DataFrame(columns)
+    frame: pd.DataFrame = pd.DataFrame(columns)
     frame["group"] = pd.Series(list(groups.labels), dtype=object)
     return frame
 
@@ -774,7 +804,8 @@ def _compute(
         second = names[1]
         a, b = parts[first][0], parts[second][0]
         if agg == "worst_case":
-            # Fairlearn takes Python's max()/min() over (tpr, fpr): a NaN first wins, a NaN second loses.
+            # Fairlearn takes Python's max()/min() over (tpr, fpr): a NaN
+            # first wins, a NaN second is skipped.
             use_second = b > a if kind == "difference" else b < a
             value = b if use_second else a
             decided = second if use_second else first
@@ -991,8 +1022,12 @@ def demographic_parity_ratio(
     ... )
     >>> float(result)
     0.5
-    >>> demographic_parity_ratio([1, 0], [0, 0], sensitive_features=["a", "b"]).reasons
-    ("demographic_parity_ratio: every compared group's selection_rate is 0, so the ratio 0/0 is undefined",)
+    >>> nobody = demographic_parity_ratio([1, 0], [0, 0], sensitive_features=["a", "b"])
+    >>> nobody.value
+    nan
+    >>> print(*nobody.reasons)
+    demographic_parity_ratio: every compared group's selection_rate is 0, so the ratio 0/0
+    is undefined
     """
     return _parity(
         "demographic_parity_ratio",
@@ -1285,7 +1320,7 @@ def _handle_small(
 
 
 def _with_sufficient(result: FairnessResult, small: BoolArray) -> pd.DataFrame:
-    frame = result.by_group.copy()
+    frame: pd.DataFrame = result.by_group.copy()
     frame.insert(len(frame.columns) - 1, "sufficient", ~small)
     return frame
 
@@ -1379,6 +1414,7 @@ def assert_fairness(
     Traceback (most recent call last):
     AssertionError: FAILED: demographic_parity_difference = 1.0000 > max_difference = 0.1 ...
     """
+    __tracebackhide__ = True  # pytest shows the test's line, not this one
     kind, names = _parity_spec(metric)
     bound, threshold = _bound(metric, kind, max_difference, min_ratio)
     _check_choice("method", method, _METHODS)
@@ -1497,6 +1533,7 @@ def assert_four_fifths(
     Traceback (most recent call last):
     AssertionError: FAILED: four-fifths rule: lowest impact ratio = 0.6667 < 0.8 ...
     """
+    __tracebackhide__ = True  # pytest shows the test's line, not this one
     if not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
         raise ConfigurationError(
             f"threshold must be a number in [0, 1], got {threshold!r}",
@@ -1630,13 +1667,16 @@ class GroupMetrics:
         (``n >= min_group_size``) and ``note`` (why a value is NaN or a
         convention, empty otherwise).
         """
-        return self.frame.copy()
+        frame: pd.DataFrame = self.frame.copy()
+        return frame
 
     @property
     def by_group(self) -> pd.DataFrame:
         """Return the values as Fairlearn's ``MetricFrame.by_group``: groups by metrics."""
         rows = self._groups_only()
-        wide = rows.pivot(index="_order", columns="metric", values="value")[list(self.metrics)]
+        wide: pd.DataFrame = rows.pivot(index="_order", columns="metric", values="value")[
+            list(self.metrics)
+        ]
         if len(self.features) == 1:
             wide.index = pd.Index(list(self.groups), name=self.features[0])
         else:
@@ -1648,7 +1688,10 @@ class GroupMetrics:
     def overall(self) -> pd.Series:
         """Return each metric over all rows."""
         rows = self.frame.iloc[len(self.groups) * len(self.metrics) :]
-        return pd.Series(rows["value"].to_numpy(), index=list(rows["metric"]), name="overall")
+        values: pd.Series = pd.Series(
+            rows["value"].to_numpy(), index=list(rows["metric"]), name="overall"
+        )
+        return values
 
     @property
     def insufficient(self) -> tuple[Any, ...]:
@@ -1657,7 +1700,7 @@ class GroupMetrics:
         return tuple(self.groups[int(i)] for i in rows.loc[~rows["sufficient"], "_order"])
 
     def _groups_only(self) -> pd.DataFrame:
-        rows = self.frame.iloc[: len(self.groups) * len(self.metrics)].copy()
+        rows: pd.DataFrame = self.frame.iloc[: len(self.groups) * len(self.metrics)].copy()
         rows["_order"] = np.repeat(np.arange(len(self.groups)), len(self.metrics))
         return rows
 
@@ -1733,22 +1776,32 @@ def _bootstrap_cells(
     """Return ``(n_boot, 4)`` weighted confusion cells of row resamples.
 
     Resampling n rows with replacement draws every distinct (cell, weight)
-    pair a multinomial number of times, so those counts are drawn directly:
-    the same distribution as an ``(n_boot, n)`` index matrix, at a cost set by
-    the number of distinct pairs (at most 4 without weights).
+    pair a multinomial number of times, so when there are few such pairs (at
+    most 4 without weights) their counts are drawn directly: the same
+    distribution as an ``(n_boot, n)`` index matrix at a cost that does not
+    grow with n. Many distinct weights resample an index matrix instead.
     """
     n = cell.size
     w = np.ones(n) if weight is None else weight
     w_values, w_codes = np.unique(w, return_inverse=True)
     keys, counts = np.unique(w_codes.reshape(-1) * 4 + cell, return_counts=True)
-    design = np.zeros((keys.size, 4))
-    design[np.arange(keys.size), keys % 4] = w_values[keys // 4]
-    probabilities = counts / n
     out = np.empty((n_boot, 4))
-    step = max(1, _CHUNK_CELLS // keys.size)
-    for start in range(0, n_boot, step):
-        stop = min(n_boot, start + step)
-        out[start:stop] = rng.multinomial(n, probabilities, size=stop - start) @ design
+    if keys.size <= _MULTINOMIAL_PAIRS:
+        design = np.zeros((keys.size, 4))
+        design[np.arange(keys.size), keys % 4] = w_values[keys // 4]
+        probabilities = counts / n
+        step = max(1, _CHUNK_CELLS // keys.size)
+        for start in range(0, n_boot, step):
+            stop = min(n_boot, start + step)
+            out[start:stop] = rng.multinomial(n, probabilities, size=stop - start) @ design
+        return out
+    start = 0
+    for idx in _bootstrap_indices(rng, n, n_boot):
+        k = idx.shape[0]
+        slots = np.arange(k)[:, None] * 4 + cell[idx]
+        sums = np.bincount(slots.ravel(), weights=w[idx].ravel(), minlength=4 * k)
+        out[start : start + k] = sums.reshape(k, 4)
+        start += k
     return out
 
 
@@ -1819,8 +1872,9 @@ def group_metrics(
     Confidence intervals are percentile intervals over ``n_boot`` resamples of
     each group's rows (and of all rows for the overall row); resamples where
     the metric is undefined are left out, and the note counts them. Each group
-    draws from its own stream spawned from ``random_state``, so a group's
-    interval does not depend on the other groups.
+    draws from its own stream spawned from ``random_state``, and all named
+    metrics of a group share one set of resamples, so adding or removing a
+    metric leaves the other intervals unchanged.
 
     Parameters
     ----------
@@ -1872,7 +1926,8 @@ def group_metrics(
     >>> result
     GroupMetrics(2 groups x 2 metrics, 0 insufficient (n < 30), ci=0.95, n_boot=1000)
     >>> result.to_frame().columns.tolist()
-    ['group', 'sensitive_feature_0', 'metric', 'value', 'ci_low', 'ci_high', 'n', 'n_positive', 'sufficient', 'note']
+    ['group', 'sensitive_feature_0', 'metric', 'value', 'ci_low', 'ci_high', 'n',
+     'n_positive', 'sufficient', 'note']
     >>> row = result.to_frame().iloc[0]
     >>> bool(row.ci_low <= row.value <= row.ci_high)
     True
@@ -1941,7 +1996,7 @@ def group_metrics(
             for name, _ in custom:
                 low, high, used = _interval(replicates_by[name], ci)
                 note = point[name][1]
-                if 0 < n_boot and used < n_boot:
+                if n_boot > 0 and used < n_boot:
                     note = _join(
                         note, f"CI from the {used} of {n_boot} resamples where it is defined"
                     )
@@ -1950,12 +2005,12 @@ def group_metrics(
         feature_values = (None,) * len(groups.features) if is_overall else groups.values[g]
         n_positive = int(data.n_positive.sum() if is_overall else data.n_positive[g])
         for name, _ in resolved:
-            value, low, high, note = values[name]
+            point_value, low, high, note = values[name]
             record: dict[str, Any] = {"group": label}
             record.update(zip(groups.features, feature_values, strict=True))
             record.update(
                 metric=name,
-                value=value,
+                value=point_value,
                 ci_low=low,
                 ci_high=high,
                 n=n,

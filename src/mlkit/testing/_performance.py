@@ -541,6 +541,7 @@ def assert_metric(
     ...
     AssertionError: neg_mean_squared_error = -0.01 is below the minimum -0.001 (n=4 rows; ...)
     """
+    __tracebackhide__ = True  # pytest shows the test's line, not this one
     result = check_metric(model, X, y, metric, min=min, max=max, name=name)
     if not result.passed:
         raise AssertionError(str(result))
@@ -874,6 +875,7 @@ def assert_latency(
     AssertionError: p99 latency 250 ms is not below 100 ms
       20 calls of predict on 1 row: p50 250 ms, p90 250 ms, ...
     """
+    __tracebackhide__ = True  # pytest shows the test's line, not this one
     bounds = {
         label: bound
         for label, bound in (("p50", p50_below), ("p95", p95_below), ("p99", p99_below))
@@ -1018,10 +1020,10 @@ class MetricComparison:
             )
         elif self.greater_is_better:
             side = "entirely below" if self.ci_high < -margin else "reaches"
-            rule = f"{interval}, {side} -margin = {-margin:+.4g}"
+            rule = f"{interval}, {side} -margin = {f'{-margin:.4g}' if margin else '0'}"
         else:
             side = "entirely above" if self.ci_low > margin else "reaches"
-            rule = f"{interval}, {side} margin = {margin:+.4g}"
+            rule = f"{interval}, {side} margin = {margin:.4g}"
         verdict = (
             "the candidate is not significantly worse than the baseline"
             if self.not_worse(margin)
@@ -1368,6 +1370,7 @@ def assert_not_worse(
     ...
     AssertionError: the candidate is significantly worse than the baseline on accuracy ...
     """
+    __tracebackhide__ = True  # pytest shows the test's line, not this one
     margin = _check_margin(margin)
     spec: Mapping[str, MetricLike] | MetricLike = {name: metric} if name is not None else metric
     comparison = compare_models(

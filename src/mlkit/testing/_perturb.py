@@ -713,7 +713,8 @@ def _replace_categories(
 @attrs.frozen(repr=False)
 class _SwapCategory(Perturbation):
     column: Hashable
-    mapping: Mapping[Any, Any] | None
+    # Pairs rather than a dict, so the perturbation stays hashable.
+    mapping: tuple[tuple[Any, Any], ...] | None
     to: Any
     random_state: RandomState = attrs.field(default=None, validator=_check_random_state)
 
@@ -730,7 +731,8 @@ class _SwapCategory(Perturbation):
         categories = np.asarray(uniques, dtype=object)
         if self.mapping is not None:
             # A loop over the distinct categories, not over rows.
-            mapped = _objects([self.mapping.get(c, c) for c in categories])
+            lookup = dict(self.mapping)
+            mapped = _objects([lookup.get(c, c) for c in categories])
             return _replace_categories(s, codes, mapped)
         if self.to is not _NO_TARGET:
             return _replace_categories(s, codes, _objects([self.to] * len(categories)))
@@ -799,7 +801,7 @@ def swap_category(
         )
     return _SwapCategory(
         column=column,
-        mapping=dict(mapping) if mapping is not None else None,
+        mapping=tuple(mapping.items()) if mapping is not None else None,
         to=to,
         random_state=random_state,
     )
@@ -992,14 +994,14 @@ def _match_case(source: str, target: str) -> str:
 
 @attrs.frozen(repr=False)
 class _ReplaceWords(_Text):
-    mapping: Mapping[str, str] = attrs.field(kw_only=True)
+    mapping: tuple[tuple[str, str], ...] = attrs.field(kw_only=True)
 
     @property
     def verb(self) -> str:
         return f"replace_words({dict(self.mapping)!r})"
 
     def _text(self, s: pd.Series, rng: np.random.Generator) -> pd.Series:
-        lookup = {k.lower(): v for k, v in self.mapping.items()}
+        lookup = {k.lower(): v for k, v in self.mapping}
         # Longest first, so "new york" wins over "new"; lookarounds instead of
         # \b so keys that start or end with punctuation still match whole.
         keys = sorted(lookup, key=len, reverse=True)
@@ -1059,7 +1061,7 @@ def replace_words(mapping: Mapping[str, str], *, column: Hashable | None = None)
                 expected="keys distinct ignoring case",
             )
         seen[key.lower()] = key
-    return _ReplaceWords(mapping=dict(mapping), column=column)
+    return _ReplaceWords(mapping=tuple(mapping.items()), column=column)
 
 
 def _typo_plan(
