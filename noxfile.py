@@ -5,7 +5,7 @@ import nox
 nox.options.sessions = ["tests", "lint", "typing", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 
-LINTED = ["src", "tests", "benchmarks", "docs/conf.py", "noxfile.py"]
+LINTED = ["src", "tests", "benchmarks", "docs/conf.py", "docs/examples", "noxfile.py"]
 
 
 @nox.session
