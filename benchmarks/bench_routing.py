@@ -12,14 +12,16 @@ the router's own cost per call. Per call, in nanoseconds, rounds interleaved
 - ``model.predict(x)``: the floor, in the same loop as every other entry;
 - ``CanaryRouter.predict(x, key=k)``: a keyed request (a different key per
   call, 5% canary), the sticky path issue 7's goal is about;
-- ``BlueGreenRouter.predict(x)``: the other goal;
+- ``BlueGreenRouter.predict(x)`` and ``ShadowRouter.predict(x, key=k)`` (on the
+  caller's thread: the primary, the sampling decision and one enqueue; the
+  shadow runs on its worker thread): the other goals;
 - for information: ``CanaryRouter.predict(x)`` without a key (a random draw),
   ``CanaryRouter.predict_routed(x, key=k)`` (allocates a RoutedPrediction),
   a CanaryRouter with an ``on_route`` callback, and a CanaryRouter whose
   canary is a BlueGreenRouter (nested);
 
 then the difference from the floor, judged against the goal (< 5 µs added for
-canary and blue-green), and writes ``docs/benchmarks/routing.md`` (by
+canary, blue-green and shadow), and writes ``docs/benchmarks/routing.md`` (by
 default), which it also prints.
 """
 
@@ -52,7 +54,9 @@ CANARY_NOKEY = "CanaryRouter.predict(x) (no key: random)"
 CANARY_ROUTED = "CanaryRouter.predict_routed(x, key=k)"
 CANARY_CALLBACK = "CanaryRouter.predict(x, key=k), on_route callback"
 NESTED = "CanaryRouter(primary, BlueGreenRouter).predict(x, key=k)"
-GOALS = (CANARY, BLUEGREEN)
+SHADOW = "ShadowRouter.predict(x, key=k) (caller's thread, sample=1)"
+SHADOW_HALF = "ShadowRouter.predict(x, key=k) (sample=0.5, by key)"
+GOALS = (CANARY, BLUEGREEN, SHADOW)
 
 
 class Const:
@@ -108,7 +112,7 @@ def loop_unkeyed(method: Callable[..., Any], x: Any, keys: Sequence[str]) -> Cal
 
 
 def build_entries(n_calls: int) -> tuple[list[Entry], dict[str, Any]]:
-    from mlkit.routing import BlueGreenRouter, CanaryRouter
+    from mlkit.routing import BlueGreenRouter, CanaryRouter, ShadowRouter
 
     x = [[1.0, 2.0, 3.0]]  # one record; the routers never look at it
     keys = [f"user-{i:08d}" for i in range(n_calls)]
@@ -122,6 +126,8 @@ def build_entries(n_calls: int) -> tuple[list[Entry], dict[str, Any]]:
 
     with_callback = CanaryRouter(model, Const(), weight=0.05, salt="bench", on_route=on_route)
     nested = CanaryRouter(model, BlueGreenRouter(Const(), Const()), weight=0.05, salt="bench")
+    shadow = ShadowRouter(model, Const(), sample=1.0, max_pending=100_000)
+    shadow_half = ShadowRouter(model, Const(), sample=0.5, max_pending=100_000)
     entries = [
         Entry(DIRECT, loop_direct(model, x, keys), n_calls),
         Entry(CANARY, loop_keyed(canary.predict, x, keys), n_calls),
@@ -130,9 +136,17 @@ def build_entries(n_calls: int) -> tuple[list[Entry], dict[str, Any]]:
         Entry(CANARY_ROUTED, loop_keyed(canary.predict_routed, x, keys), n_calls),
         Entry(CANARY_CALLBACK, loop_keyed(with_callback.predict, x, keys), n_calls),
         Entry(NESTED, loop_keyed(nested.predict, x, keys), n_calls),
+        # The shadow's worker runs on a background thread; what counts is the
+        # caller's cost: the primary, the sampling decision and one enqueue.
+        Entry(SHADOW, loop_keyed(shadow.predict, x, keys), n_calls),
+        Entry(SHADOW_HALF, loop_keyed(shadow_half.predict, x, keys), n_calls),
     ]
     share = sum(canary.route(k) == "canary" for k in keys) / n_calls
-    return entries, {"canary_share": share, "keys": n_calls}
+    return entries, {
+        "canary_share": share,
+        "keys": n_calls,
+        "shadows": (shadow, shadow_half),
+    }
 
 
 def run_rounds(entries: list[Entry], repeats: int, log: Callable[[str], None]) -> None:
@@ -242,7 +256,7 @@ def render(
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.bench_routing",
-        description="Per-call overhead of CanaryRouter and BlueGreenRouter over the model.",
+        description="Per-call overhead of the canary, blue-green and shadow routers.",
     )
     parser.add_argument(
         "--calls",
@@ -279,6 +293,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     entries, facts = build_entries(n_calls)
     log(f"== {len(entries)} entries x {n_calls:,} calls, {repeats} interleaved rounds")
     run_rounds(entries, repeats, log)
+    for router in facts.pop("shadows"):
+        router.close(timeout=30)
+        stats = router.stats()
+        log(f"   shadow: {stats.completed:,} compared, {stats.dropped:,} dropped (queue full)")
     page = render(command, machine, entries, facts, repeats, time.perf_counter() - started)
     output: Path = args.output
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -308,3 +308,27 @@ def test_stats_to_dict_and_repr():
         assert repr(router) == "ShadowRouter(primary=Add, shadow=Boom, sample=0.25, open)"
         assert router.sample == 0.25
     assert repr(router).endswith("closed)")
+
+
+def test_nested_routers_receive_the_key() -> None:
+    from mlkit.routing import BlueGreenRouter, CanaryRouter, ShadowRouter
+
+    class Named:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def predict(self, X: object) -> str:
+            return self.name
+
+    seen: list[tuple[object, object, object]] = []
+    live = CanaryRouter(Named("a"), Named("b"), weight=0.5, salt="inner")
+    shadow = CanaryRouter(Named("x"), Named("y"), weight=0.5, salt="inner")
+    with ShadowRouter(live, shadow, on_compare=lambda k, p, s: seen.append((k, p, s))) as router:
+        outer = BlueGreenRouter(router, Named("green"))
+        answers = {key: outer.predict([1], key=key) for key in map(str, range(200))}
+    # Sticky by key: the same key gets the same live answer on a second call.
+    assert all(live.predict([1], key=key) == answers[key] for key in answers)
+    assert set(answers.values()) == {"a", "b"}
+    # The shadow canary routed the same key the same way (same salt).
+    assert all((p, s) in {("a", "x"), ("b", "y")} for _, p, s in seen)
+    assert len(seen) == 200

@@ -41,6 +41,7 @@ from mlkit.errors import ConfigurationError
 from mlkit.protocols import Model
 from mlkit.routing._bucket import DEFAULT_BUCKETS, bucket, check_weight
 from mlkit.routing._routed import check_model
+from mlkit.routing._canary import routes_by_key
 
 __all__ = ["ShadowRouter", "ShadowStats"]
 
@@ -182,6 +183,9 @@ class ShadowRouter:
                 sampled_out=0, compare_failed=0)
     """
 
+    # Outer routers pass their key on, so sampling stays sticky per key when nested.
+    _mlkit_routes_by_key = True
+
     def __init__(
         self,
         primary: Model,
@@ -216,6 +220,8 @@ class ShadowRouter:
         bucket("", salt=salt)  # validates the salt now rather than on the first keyed call
         self._primary = primary
         self._shadow = shadow
+        self._primary_keyed = routes_by_key(primary)
+        self._shadow_keyed = routes_by_key(shadow)
         self._sample = sample
         self._timeout = float(timeout)
         self._max_pending = max_pending
@@ -280,7 +286,11 @@ class ShadowRouter:
         >>> router.predict([6])  # still serves the primary after close
         [6]
         """
-        output = self._primary.predict(X)
+        output = (
+            self._primary.predict(X, key=key)
+            if self._primary_keyed and key is not None
+            else self._primary.predict(X)
+        )
         if self._closed:
             return output
         if not self._sample_all and (
@@ -336,7 +346,11 @@ class ShadowRouter:
             start = time.monotonic()
             started[slot] = start
             try:
-                shadow_output = self._shadow.predict(X)
+                shadow_output = (
+                    self._shadow.predict(X, key=key)
+                    if self._shadow_keyed and key is not None
+                    else self._shadow.predict(X)
+                )
             except Exception:
                 late = time.monotonic() - start > timeout
                 with self._lock:
