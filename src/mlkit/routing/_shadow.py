@@ -40,8 +40,8 @@ import attrs
 from mlkit.errors import ConfigurationError
 from mlkit.protocols import Model
 from mlkit.routing._bucket import DEFAULT_BUCKETS, bucket, check_weight
-from mlkit.routing._routed import check_model
 from mlkit.routing._canary import routes_by_key
+from mlkit.routing._routed import check_model
 
 __all__ = ["ShadowRouter", "ShadowStats"]
 
@@ -218,8 +218,8 @@ class ShadowRouter:
                 expected="a callable (key, primary_output, shadow_output) or None",
             )
         bucket("", salt=salt)  # validates the salt now rather than on the first keyed call
-        self._primary = primary
-        self._shadow = shadow
+        self._primary: Any = primary  # a Model, or a router taking key=
+        self._shadow: Any = shadow
         self._primary_keyed = routes_by_key(primary)
         self._shadow_keyed = routes_by_key(shadow)
         self._sample = sample
