@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import threading
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
-from werkzeug.serving import make_server  # flask's server; flask is in the test extra
 
+from http_support import load_example, serving
 from mlkit.clock import FakeClock
 
 pytest.importorskip("flask", reason="flask is in the test extra")
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "serve_flask.py"
 
 
 class Rule:
@@ -36,27 +31,18 @@ class Rule:
 
 @pytest.fixture
 def served() -> Iterator[tuple[str, Any, FakeClock]]:
-    spec = importlib.util.spec_from_file_location("serve_flask", EXAMPLE)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     clock = FakeClock(start=1_000.0)
-    app = module.create_app(
+    app = load_example("serve_flask").create_app(
         Rule("blue"),
         Rule("green"),
         Rule("challenger"),
         Rule("experimental", flip=True),
         clock=clock,
     )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}", app, clock
+        with serving(app) as base:
+            yield base, app, clock
     finally:
-        server.shutdown()
-        thread.join(5)
         app.extensions["mlkit"]["shadow"].close(timeout=5)
 
 
