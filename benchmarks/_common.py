@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import platform
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any
 
 # Environment variables that change how numpy and BLAS run.
@@ -90,3 +91,13 @@ def command_section(command: str, elapsed: float, *, setup: str | None = None) -
         f"The run took {took}.",
         "",
     ]
+
+
+def write_page(page: str, output: Path, log: Callable[[str], None]) -> None:
+    """Write a benchmark page atomically (a temporary name, then a rename) and print it."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_suffix(output.suffix + ".part")
+    partial.write_text(page)
+    partial.replace(output)
+    print(page)
+    log(f"written: {output}")

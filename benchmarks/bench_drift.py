@@ -51,6 +51,7 @@ from benchmarks._common import (
     env_vars,
     fmt_seconds,
     spread,
+    write_page,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -1149,13 +1150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     goals = judge(results, memory)
     page = render(args, command, machine, results, memory, goals, time.perf_counter() - started)
-    output = args.output
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_suffix(output.suffix + ".part")
-    partial.write_text(page)
-    partial.replace(output)
-    print(page)
-    log(f"written: {output}")
+    write_page(page, args.output, log)
     return 0
 
 

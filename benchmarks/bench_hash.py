@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmarks._common import base_info, command_section, cpuinfo, env_vars
+from benchmarks._common import base_info, command_section, cpuinfo, env_vars, write_page
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -489,13 +489,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         gc.collect()
 
     page = render(command, machine, results, repeats, time.perf_counter() - started)
-    output: Path = args.output
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_suffix(output.suffix + ".part")
-    partial.write_text(page)
-    partial.replace(output)
-    print(page)
-    log(f"written: {output}")
+    write_page(page, args.output, log)
     return 0
 
 

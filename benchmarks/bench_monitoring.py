@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks._common import base_info, command_section
+from benchmarks._common import base_info, command_section, write_page
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -309,13 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     log(f"== {len(entries)} entries x {n_calls:,} calls, {repeats} interleaved rounds")
     run_rounds(entries, repeats, log)
     page = render(command, machine, entries, facts, repeats, time.perf_counter() - started)
-    output: Path = args.output
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_suffix(output.suffix + ".part")
-    partial.write_text(page)
-    partial.replace(output)
-    print(page)
-    log(f"written: {output}")
+    write_page(page, args.output, log)
     return 0
 
 

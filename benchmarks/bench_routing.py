@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import base_info, command_section
+from benchmarks._common import base_info, command_section, write_page
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -298,13 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         stats = router.stats()
         log(f"   shadow: {stats.completed:,} compared, {stats.dropped:,} dropped (queue full)")
     page = render(command, machine, entries, facts, repeats, time.perf_counter() - started)
-    output: Path = args.output
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_suffix(output.suffix + ".part")
-    partial.write_text(page)
-    partial.replace(output)
-    print(page)
-    log(f"written: {output}")
+    write_page(page, args.output, log)
     return 0
 
 

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import base_info, command_section, fmt_seconds, spread
+from benchmarks._common import base_info, command_section, fmt_seconds, spread, write_page
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -1074,13 +1074,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     goals = judge(res, args.runs)
     res.problems += statuses(res)
     page = render(args, command, machine, res, goals, time.perf_counter() - started)
-    output = args.output
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_suffix(output.suffix + ".part")
-    partial.write_text(page)
-    partial.replace(output)
-    print(page)
-    log(f"written: {output}")
+    write_page(page, args.output, log)
     for problem in res.problems:
         log(f"PROBLEM: {problem}")
     return 0

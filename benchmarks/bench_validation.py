@@ -55,7 +55,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from benchmarks._common import base_info, command_section, env_vars
+from benchmarks._common import base_info, command_section, env_vars, write_page
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -582,13 +582,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         repeats,
         time.perf_counter() - started,
     )
-    output: Path = args.output
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_suffix(output.suffix + ".part")
-    partial.write_text(page)
-    partial.replace(output)
-    print(page)
-    log(f"written: {output}")
+    write_page(page, args.output, log)
     return 0
 
 
