@@ -464,3 +464,33 @@ def test_report_agrees_with_pandera_failure_cases(
     # With every check raising, pandera finds the warning rows too.
     assert keys == _pandera_keys(_schema(False, frame_check, strict=True), frame)
     assert report.n_failures == int(report.counts()["n_failures"].sum())
+
+
+def test_threads_validate_at_once_without_leaking_warning_filters():
+    import threading
+    import warnings
+
+    import pandera.pandas as pa
+
+    schema = pa.DataFrameSchema({"x": pa.Column(float, pa.Check.ge(0), nullable=False)})
+    good = pd.DataFrame({"x": [1.0, 2.0]})
+    bad = pd.DataFrame({"x": [-1.0, 2.0]})
+    filters_before = list(warnings.filters)
+    results: list[bool] = []
+    errors: list[BaseException] = []
+
+    def work(frame: pd.DataFrame) -> None:
+        try:
+            for _ in range(30):
+                results.append(validate(frame, schema).passed)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(f,)) for f in (good, bad, good, bad)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(results) == [False] * 60 + [True] * 60
+    assert list(warnings.filters) == filters_before

@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import logging
 import re
+import threading
 import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -76,6 +77,9 @@ class _Block:
     index: NDArray[np.object_]
 
 
+_WARNINGS_LOCK = threading.Lock()
+
+
 def validate(
     df: pd.DataFrame, schema: pa.DataFrameSchema | type[pa.DataFrameModel], *, lazy: bool = True
 ) -> ValidationReport:
@@ -120,8 +124,9 @@ def validate(
     ``filterwarnings = error`` make them) as a failure of that check.
     ``SchemaWarning`` s become report rows; other warnings are emitted again
     once pandera is done, so the caller's filters still apply to them.
-    ``warnings.catch_warnings`` is process-wide before Python 3.14: do not
-    validate from several threads at once if other threads rely on warnings.
+    ``warnings.catch_warnings`` is process-wide before Python 3.14, so
+    validations in several threads take turns (a lock), and a warning another
+    thread raises meanwhile may be recorded and re-emitted from this one.
 
     Examples
     --------
@@ -252,7 +257,9 @@ def _runnable(schema: pa.DataFrameSchema, *, lazy: bool) -> pa.DataFrameSchema:
 def _run(
     schema: pa.DataFrameSchema, df: pd.DataFrame, *, lazy: bool
 ) -> tuple[list[PanderaSchemaError], list[str]]:
-    with warnings.catch_warnings(record=True) as caught:
+    # catch_warnings swaps process-wide state: two overlapping validations
+    # could restore each other's filters in the wrong order, so take turns.
+    with _WARNINGS_LOCK, warnings.catch_warnings(record=True) as caught:
         # Under an "error" filter a warning inside a check would become a
         # failure of that check (pandera catches it); record every warning.
         warnings.simplefilter("always")
