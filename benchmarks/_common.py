@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import platform
+import statistics
+import sys
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -101,3 +106,79 @@ def write_page(page: str, output: Path, log: Callable[[str], None]) -> None:
     partial.replace(output)
     print(page)
     log(f"written: {output}")
+
+
+@dataclass
+class Entry:
+    """One timed thing: ``run`` does ``calls`` calls (None: not available here)."""
+
+    name: str
+    run: Callable[[], object] | None
+    calls: int = 1
+    times: list[float] = field(default_factory=list)
+    status: str = "ok"
+
+    @property
+    def median(self) -> float | None:
+        """Median seconds per run, None when it failed or never ran."""
+        return statistics.median(self.times) if self.times and self.status == "ok" else None
+
+    @property
+    def per_call(self) -> float | None:
+        """Median seconds per call."""
+        median = self.median
+        return None if median is None else median / self.calls
+
+    @property
+    def spread(self) -> float | None:
+        """Slowest run over fastest."""
+        return spread(self.times)
+
+
+def run_rounds(
+    entries: Sequence[Entry],
+    repeats: int,
+    log: Callable[[str], None],
+    *,
+    warmup: bool = False,
+) -> None:
+    """Time every entry once per round, rotating the order so none always goes first.
+
+    An entry that raises is marked with the error and skipped from then on.
+    """
+
+    def timed(entry: Entry) -> float | None:
+        assert entry.run is not None
+        try:
+            start = time.perf_counter()
+            entry.run()
+            return time.perf_counter() - start
+        except Exception as exc:
+            entry.status = f"error: {type(exc).__name__}: {exc}"[:200]
+            log(f"  {entry.name}: {entry.status}")
+            return None
+
+    live = [e for e in entries if e.run is not None]
+    if warmup:  # first calls fill caches
+        for entry in live:
+            timed(entry)
+    for repeat in range(repeats):
+        shift = repeat % max(len(live), 1)
+        for entry in live[shift:] + live[:shift]:
+            if entry.status != "ok":
+                continue
+            gc.collect()
+            seconds = timed(entry)
+            if seconds is not None:
+                entry.times.append(seconds)
+        log(f"  round {repeat + 1}/{repeats} done")
+
+
+def make_log(started: float) -> Callable[[str], None]:
+    """A logger to stderr that prefixes each message with the minutes since ``started``."""
+
+    def log(message: str) -> None:
+        minutes, seconds = divmod(int(time.perf_counter() - started), 60)
+        print(f"[{minutes:3d}:{seconds:02d}] {message}", file=sys.stderr, flush=True)
+
+    return log

@@ -50,6 +50,7 @@ from benchmarks._common import (
     command_section,
     env_vars,
     fmt_seconds,
+    make_log,
     spread,
     write_page,
 )
@@ -1124,9 +1125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     started = time.perf_counter()
 
-    def log(message: str) -> None:
-        minutes, seconds = divmod(int(time.perf_counter() - started), 60)
-        print(f"[{minutes:3d}:{seconds:02d}] {message}", file=sys.stderr, flush=True)
+    log = make_log(started)
 
     log(f"peers: {', '.join(peers) or 'none'}")
     machine = machine_info()

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import base_info, command_section, fmt_seconds, write_page
+from benchmarks._common import base_info, command_section, fmt_seconds, make_log, write_page
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -257,9 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = shlex.join(["python", "-m", "benchmarks.bench_features", *argv])
     started = time.perf_counter()
 
-    def log(message: str) -> None:
-        minutes, seconds = divmod(int(time.perf_counter() - started), 60)
-        print(f"[{minutes:3d}:{seconds:02d}] {message}", file=sys.stderr, flush=True)
+    log = make_log(started)
 
     machine = base_info(("pandas", "numpy", "mlkit"))
     results = []

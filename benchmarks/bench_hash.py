@@ -38,19 +38,27 @@ import os
 import platform
 import shlex
 import ssl
-import statistics
 import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from benchmarks._common import base_info, command_section, cpuinfo, env_vars, write_page
+from benchmarks._common import (
+    Entry,
+    base_info,
+    command_section,
+    cpuinfo,
+    env_vars,
+    make_log,
+    run_rounds,
+    write_page,
+)
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -136,42 +144,6 @@ def sha256_floor(buffers: list[np.ndarray]) -> str:
 
 
 # ------------------------------------------------------------------------ timing
-
-
-@dataclass
-class Entry:
-    name: str
-    run: Callable[[], Any]
-    times: list[float] = field(default_factory=list)
-    status: str = "ok"
-
-    @property
-    def median(self) -> float | None:
-        return statistics.median(self.times) if self.times and self.status == "ok" else None
-
-    @property
-    def spread(self) -> float | None:
-        if len(self.times) < 2 or min(self.times) <= 0:
-            return None
-        return max(self.times) / min(self.times)
-
-
-def run_rounds(entries: list[Entry], repeats: int, log: Callable[[str], None]) -> None:
-    """Time every entry once per round, rotating the order so none always goes first."""
-    for repeat in range(repeats):
-        shift = repeat % len(entries)
-        for entry in entries[shift:] + entries[:shift]:
-            if entry.status != "ok":
-                continue
-            gc.collect()
-            try:
-                start = time.perf_counter()
-                entry.run()
-                entry.times.append(time.perf_counter() - start)
-            except Exception as exc:
-                entry.status = f"error: {type(exc).__name__}: {exc}"[:200]
-                log(f"  {entry.name}: {entry.status}")
-        log(f"  round {repeat + 1}/{repeats} done")
 
 
 def traced_peak(run: Callable[[], Any]) -> int:
@@ -470,9 +442,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = shlex.join(["python", "-m", "benchmarks.bench_hash", *argv])
     started = time.perf_counter()
 
-    def log(message: str) -> None:
-        minutes, seconds = divmod(int(time.perf_counter() - started), 60)
-        print(f"[{minutes:3d}:{seconds:02d}] {message}", file=sys.stderr, flush=True)
+    log = make_log(started)
 
     machine = machine_info()
     results = []

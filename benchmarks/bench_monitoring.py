@@ -25,20 +25,17 @@ no ``DriftMonitor`` its rows read "not available". Writes
 from __future__ import annotations
 
 import argparse
-import gc
 import platform
 import shlex
-import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from benchmarks._common import base_info, command_section, write_page
+from benchmarks._common import Entry, base_info, command_section, make_log, run_rounds, write_page
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -63,25 +60,6 @@ class Const:
 
     def predict(self, X: Any) -> Any:
         return self.out
-
-
-@dataclass
-class Entry:
-    name: str
-    run: Callable[[], Any] | None
-    calls: int
-    times: list[float] = field(default_factory=list)
-
-    @property
-    def per_call(self) -> float | None:
-        """Median seconds per call over the rounds (None if not available)."""
-        return statistics.median(self.times) / self.calls if self.times else None
-
-    @property
-    def spread(self) -> float | None:
-        if len(self.times) < 2 or min(self.times) <= 0:
-            return None
-        return max(self.times) / min(self.times)
 
 
 def loop(fn: Callable[[Any], Any], records: Sequence[Any]) -> Callable[[], None]:
@@ -149,21 +127,6 @@ def build_entries(n_calls: int) -> tuple[list[Entry], dict[str, Any]]:
             Entry(BOTH, loop_both(mon_reg.predict, drift_both.observe, records), n_calls),
         ]
     return entries, facts
-
-
-def run_rounds(entries: list[Entry], repeats: int, log: Callable[[str], None]) -> None:
-    """Time every entry once per round, rotating the order so none always goes first."""
-    live = [e for e in entries if e.run is not None]
-    for entry in live:  # warm up: first calls fill caches
-        entry.run()  # type: ignore[misc]
-    for repeat in range(repeats):
-        shift = repeat % len(live)
-        for entry in live[shift:] + live[:shift]:
-            gc.collect()
-            start = time.perf_counter()
-            entry.run()  # type: ignore[misc]
-            entry.times.append(time.perf_counter() - start)
-        log(f"  round {repeat + 1}/{repeats} done")
 
 
 def machine_info() -> dict[str, Any]:
@@ -300,14 +263,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = shlex.join(["python", "-m", "benchmarks.bench_monitoring", *argv])
     started = time.perf_counter()
 
-    def log(message: str) -> None:
-        minutes, seconds = divmod(int(time.perf_counter() - started), 60)
-        print(f"[{minutes:3d}:{seconds:02d}] {message}", file=sys.stderr, flush=True)
+    log = make_log(started)
 
     machine = machine_info()
     entries, facts = build_entries(n_calls)
     log(f"== {len(entries)} entries x {n_calls:,} calls, {repeats} interleaved rounds")
-    run_rounds(entries, repeats, log)
+    run_rounds(entries, repeats, log, warmup=True)
     page = render(command, machine, entries, facts, repeats, time.perf_counter() - started)
     write_page(page, args.output, log)
     return 0

@@ -28,18 +28,15 @@ default), which it also prints.
 from __future__ import annotations
 
 import argparse
-import gc
 import platform
 import shlex
-import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import base_info, command_section, write_page
+from benchmarks._common import Entry, base_info, command_section, make_log, run_rounds, write_page
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -64,25 +61,6 @@ class Const:
 
     def predict(self, X: Any) -> int:
         return 0
-
-
-@dataclass
-class Entry:
-    name: str
-    run: Callable[[], Any]
-    calls: int
-    times: list[float] = field(default_factory=list)
-
-    @property
-    def per_call(self) -> float:
-        """Median seconds per call over the rounds."""
-        return statistics.median(self.times) / self.calls
-
-    @property
-    def spread(self) -> float | None:
-        if len(self.times) < 2 or min(self.times) <= 0:
-            return None
-        return max(self.times) / min(self.times)
 
 
 def loop_direct(model: Any, x: Any, keys: Sequence[str]) -> Callable[[], None]:
@@ -147,20 +125,6 @@ def build_entries(n_calls: int) -> tuple[list[Entry], dict[str, Any]]:
         "keys": n_calls,
         "shadows": (shadow, shadow_half),
     }
-
-
-def run_rounds(entries: list[Entry], repeats: int, log: Callable[[str], None]) -> None:
-    """Time every entry once per round, rotating the order so none always goes first."""
-    for entry in entries:  # warm up: first calls fill caches
-        entry.run()
-    for repeat in range(repeats):
-        shift = repeat % len(entries)
-        for entry in entries[shift:] + entries[:shift]:
-            gc.collect()
-            start = time.perf_counter()
-            entry.run()
-            entry.times.append(time.perf_counter() - start)
-        log(f"  round {repeat + 1}/{repeats} done")
 
 
 def machine_info() -> dict[str, Any]:
@@ -285,14 +249,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = shlex.join(["python", "-m", "benchmarks.bench_routing", *argv])
     started = time.perf_counter()
 
-    def log(message: str) -> None:
-        minutes, seconds = divmod(int(time.perf_counter() - started), 60)
-        print(f"[{minutes:3d}:{seconds:02d}] {message}", file=sys.stderr, flush=True)
+    log = make_log(started)
 
     machine = machine_info()
     entries, facts = build_entries(n_calls)
     log(f"== {len(entries)} entries x {n_calls:,} calls, {repeats} interleaved rounds")
-    run_rounds(entries, repeats, log)
+    run_rounds(entries, repeats, log, warmup=True)
     for router in facts.pop("shadows"):
         router.close(timeout=30)
         stats = router.stats()

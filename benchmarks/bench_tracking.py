@@ -45,7 +45,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks._common import base_info, command_section, fmt_seconds, spread, write_page
+from benchmarks._common import (
+    base_info,
+    command_section,
+    fmt_seconds,
+    make_log,
+    spread,
+    write_page,
+)
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -1048,9 +1055,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     started = time.perf_counter()
 
-    def log(message: str) -> None:
-        minutes, seconds = divmod(int(time.perf_counter() - started), 60)
-        print(f"[{minutes:3d}:{seconds:02d}] {message}", file=sys.stderr, flush=True)
+    log = make_log(started)
 
     if not args.with_mlflow:
         log(f"MLflow: {args.mlflow_status}")

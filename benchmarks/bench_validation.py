@@ -41,21 +41,28 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import platform
 import shlex
 import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from benchmarks._common import base_info, command_section, env_vars, write_page
+from benchmarks._common import (
+    Entry,
+    base_info,
+    command_section,
+    env_vars,
+    make_log,
+    run_rounds,
+    write_page,
+)
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -183,46 +190,6 @@ def invalid_record(valid: dict[str, Any]) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------- timing
-
-
-@dataclass
-class Entry:
-    name: str
-    run: Callable[[], Any]
-    calls: int  # records per round
-    times: list[float] = field(default_factory=list)
-    status: str = "ok"
-
-    @property
-    def per_call(self) -> float | None:
-        """Median seconds per call over the rounds."""
-        if not self.times or self.status != "ok":
-            return None
-        return statistics.median(self.times) / self.calls
-
-    @property
-    def spread(self) -> float | None:
-        if len(self.times) < 2 or min(self.times) <= 0:
-            return None
-        return max(self.times) / min(self.times)
-
-
-def run_rounds(entries: list[Entry], repeats: int, log: Callable[[str], None]) -> None:
-    """Time every entry once per round, rotating the order so none always goes first."""
-    for repeat in range(repeats):
-        shift = repeat % len(entries)
-        for entry in entries[shift:] + entries[:shift]:
-            if entry.status != "ok":
-                continue
-            gc.collect()
-            try:
-                start = time.perf_counter()
-                entry.run()
-                entry.times.append(time.perf_counter() - start)
-            except Exception as exc:
-                entry.status = f"error: {type(exc).__name__}: {exc}"[:200]
-                log(f"  {entry.name}: {entry.status}")
-        log(f"  round {repeat + 1}/{repeats} done")
 
 
 def each(fn: Callable[[Any], Any], records: Sequence[Any]) -> Callable[[], None]:
@@ -547,9 +514,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = shlex.join(["python", "-m", "benchmarks.bench_validation", *argv])
     started = time.perf_counter()
 
-    def log(message: str) -> None:
-        minutes, seconds = divmod(int(time.perf_counter() - started), 60)
-        print(f"[{minutes:3d}:{seconds:02d}] {message}", file=sys.stderr, flush=True)
+    log = make_log(started)
 
     machine = machine_info()
     records = valid_records(n_records, args.seed)
