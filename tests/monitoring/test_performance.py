@@ -409,3 +409,15 @@ def test_bad_data_raises_data_error_and_keeps_state():
     monitor.record_actual("a", 3.0)
     assert monitor.metrics()["mae"] == 2.0
     assert monitor.counts()["actual"] == 1
+
+
+@pytest.mark.parametrize("missing", [None, float("nan"), np.nan, pd.NA])
+def test_missing_class_labels_are_refused_not_counted_wrong(missing):
+    monitor = PerformanceMonitor(registry=CollectorRegistry(), min_samples=1)
+    monitor.record_prediction("a", 1)
+    with pytest.raises(DataError, match="missing"):
+        monitor.record_actual("a", missing)
+    with pytest.raises(DataError, match="y_pred"):
+        monitor.record_prediction("b", missing)
+    monitor.record_actual("a", 1)
+    assert monitor.metrics().values["accuracy"] == 1.0

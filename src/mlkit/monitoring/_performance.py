@@ -133,6 +133,25 @@ def _as_number(value: Any, what: str, prediction_id: Any) -> float:
     return number
 
 
+def _check_label(value: Any, what: str, prediction_id: Any) -> Any:
+    # A missing label would silently count as a wrong one (NaN != NaN).
+    missing = value is None
+    if not missing:
+        try:
+            missing = bool(value != value)
+        except (TypeError, ValueError):  # pd.NA and other values with no truth value
+            missing = True
+    if missing:
+        raise DataError(
+            f"PerformanceMonitor(task='classification'): {what} for prediction id "
+            f"{prediction_id!r} is missing ({value!r}); skip the record instead",
+            column=what,
+            value=value,
+            expected="a class label",
+        )
+    return value
+
+
 def _unhashable(prediction_id: Any) -> DataError:
     return DataError(
         f"PerformanceMonitor: prediction_id must be hashable (str, int, ...), "
@@ -459,10 +478,13 @@ class PerformanceMonitor:
         Raises
         ------
         DataError
-            If ``prediction_id`` is unhashable, or a regression ``y_pred`` is
-            not a finite number.
+            If ``prediction_id`` is unhashable, a classification ``y_pred`` is
+            missing (None, NaN, NA), or a regression ``y_pred`` is not a
+            finite number.
         """
-        if not self._classification:
+        if self._classification:
+            _check_label(y_pred, "y_pred", prediction_id)
+        else:
             y_pred = _as_number(y_pred, "y_pred", prediction_id)
         now = self._clock.now()
         if ts is None:
@@ -501,10 +523,13 @@ class PerformanceMonitor:
         Raises
         ------
         DataError
-            If ``prediction_id`` is unhashable, or a regression ``y_true`` is
-            not a finite number (the pending prediction is then kept).
+            If ``prediction_id`` is unhashable, a classification ``y_true`` is
+            missing (None, NaN, NA), or a regression ``y_true`` is not a
+            finite number (the pending prediction is then kept).
         """
-        if not self._classification:
+        if self._classification:
+            _check_label(y_true, "y_true", prediction_id)
+        else:
             y_true = _as_number(y_true, "y_true", prediction_id)
         now = self._clock.now()
         with self._lock:
