@@ -9,6 +9,7 @@ from mlkit.errors import (
     ConflictError,
     DataError,
     IntegrityError,
+    MissingDependencyError,
     MlkitError,
     NotFittedError,
     NotFoundError,
@@ -25,6 +26,7 @@ BUILTIN = {
     NotFoundError: LookupError,
     ConflictError: RuntimeError,
     IntegrityError: OSError,
+    MissingDependencyError: ImportError,
 }
 
 

@@ -12,7 +12,9 @@ subclasses the builtin it resembles, so ``except ValueError`` or
     │                                              a fitted object used before fit()
     ├── NotFoundError(MlkitError, LookupError)     no such run, version, alias or key
     ├── ConflictError(MlkitError, RuntimeError)    the target already exists or changed
-    └── IntegrityError(MlkitError, OSError)        stored bytes do not match their hash
+    ├── IntegrityError(MlkitError, OSError)        stored bytes do not match their hash
+    └── MissingDependencyError(MlkitError, ImportError)
+                                                   an optional extra is not installed
 
 Errors about data carry the offending ``column``, ``value`` and what was
 ``expected`` as attributes as well as in the message, so callers can react
@@ -29,6 +31,7 @@ __all__ = [
     "ConflictError",
     "DataError",
     "IntegrityError",
+    "MissingDependencyError",
     "MlkitError",
     "NotFittedError",
     "NotFoundError",
@@ -110,3 +113,8 @@ class ConflictError(MlkitError, RuntimeError):
 
 class IntegrityError(MlkitError, OSError):
     """Stored bytes do not match the content hash they were stored under."""
+
+
+class MissingDependencyError(MlkitError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install."""
+
