@@ -2,6 +2,9 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+# Headless Chromium for any test that checks rendered HTML.
+from browser_support import artifact_dir, browser  # noqa: F401  (fixtures)
+
 # "ci" is deterministic so a red CI run replays exactly; "dev" explores more.
 settings.register_profile(
     "ci",

@@ -121,3 +121,181 @@ def test_workspace_verify_exit_codes(workspace, capsys):
     blob.write_bytes(b"tampered")
     assert main(["workspace", "verify", "-w", str(workspace)]) == 1
     assert "corrupt artifact: sha256:" in capsys.readouterr().out
+
+
+def test_runs_list_and_bare_runs_are_the_same(workspace, capsys):
+    """`mlkit runs [FILTER]` still lists: it means `mlkit runs list [FILTER]`."""
+    outputs = []
+    for argv in (
+        ["runs", "-w", str(workspace), "metrics.acc > 0.8"],
+        ["runs", "list", "-w", str(workspace), "metrics.acc > 0.8"],
+        ["runs", "-w", str(workspace), "list", "metrics.acc > 0.8"],
+    ):
+        assert main(argv) == 0
+        outputs.append(capsys.readouterr().out)
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert "trial-1" in outputs[0]
+    assert "trial-0" not in outputs[0]
+    assert main(["runs", "-w", str(workspace)]) == 0
+    assert "trial-0" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["runs"], ["runs", "list"]),
+        (["runs", "x > 1"], ["runs", "list", "x > 1"]),
+        (["runs", "-w", "ws"], ["runs", "list", "-w", "ws"]),
+        (["runs", "-w", "ws", "show", "abc"], ["runs", "show", "-w", "ws", "abc"]),
+        (["runs", "--format", "json", "list"], ["runs", "list", "--format", "json"]),
+        (["runs", "--columns", "a", "b"], ["runs", "list", "--columns", "a", "b"]),
+        (["runs", "show", "abc"], ["runs", "show", "abc"]),
+        (["runs", "--help"], ["runs", "--help"]),
+        (["models", "list"], ["models", "list"]),
+        (["drift", "runs", "b"], ["drift", "runs", "b"]),
+    ],
+)
+def test_runs_without_an_action_means_list(argv, expected):
+    from mlkit.cli import _with_runs_action
+
+    assert _with_runs_action(argv) == expected
+
+
+@pytest.fixture
+def rich_workspace(tmp_path):
+    """A run with params, metric history, tags, a dataset and an artifact, registered twice."""
+    import pandas as pd
+
+    from mlkit.versioning import ModelRegistry, Tracker
+
+    path = tmp_path / "rich"
+    tracker = Tracker(path, capture_environment=False)
+    registry = ModelRegistry(path, user="ci")
+    with tracker.start_run("train") as run:
+        run.log_params({"depth": 3, "lr": 0.1})
+        for step, loss in enumerate([0.9, 0.5, 0.25]):
+            run.log_metric("loss", loss, step=step)
+        run.set_tag("team", "fraud")
+        run.log_dataset(pd.DataFrame({"a": [1, 2, 3]}), "train", source="train.csv")
+        run.log_artifact(b"# model card\n", name="card.md")
+        registry.register("fraud", {"depth": 3}, run=run, description="first model")
+        registry.register("fraud", {"depth": 4}, run=run, tags={"stage": "test"})
+    registry.set_alias("fraud", "champion", 1)
+    return path, run.id
+
+
+def test_runs_show(rich_workspace, capsys):
+    import json
+
+    path, run_id = rich_workspace
+    assert main(["runs", "show", "-w", str(path), run_id]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"run 'train' ({run_id})\nstatus:   finished\n")
+    for line in (
+        "  depth = 3",
+        "  lr = 0.1",
+        "metrics (latest):\n  loss = 0.25",
+        "tags:\n  team = fraud",
+        "datasets:\n  train: sha256:",
+        "(3 x 1) from train.csv",
+        "artifacts:\n  card.md: sha256:",
+        "(13 bytes)",
+    ):
+        assert line in out
+    assert main(["runs", "-w", str(path), "show", run_id[:8], "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["run_id"] == run_id
+    assert document["metrics"] == {"loss": 0.25}
+    assert document["artifacts"][0]["name"] == "card.md"
+    assert main(["runs", "show", "-w", str(path), "nope"]) == 2
+    assert capsys.readouterr().err.startswith("mlkit: error: ")
+
+
+def test_models_show(rich_workspace, capsys):
+    import json
+
+    path, run_id = rich_workspace
+    w = ["-w", str(path)]
+    assert main(["models", "show", *w, "fraud"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[:3] == [
+        "model fraud: 2 versions, latest v2",
+        "aliases: @champion -> v1",
+        "versions:",
+    ]
+    assert lines[3].startswith("  v1  ")
+    assert lines[3].endswith("@champion")
+    assert "version 2 (latest):" in out
+    assert "  tag stage = test" in out
+    assert f"  <- run 'train' ({run_id}, finished)" in out
+    assert "  <- train data sha256:" in out
+    assert "  run metrics: loss=0.25" in out
+    for target in ("models:/fraud@champion", "fraud/1", "models:/fraud/1"):
+        assert main(["models", "show", *w, target]) == 0
+        out = capsys.readouterr().out
+        assert "version 1 (selected):" in out
+        assert "description: first model" in out
+    assert main(["models", "show", *w, "fraud", "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["aliases"] == {"champion": 1}
+    assert [v["version"] for v in document["versions"]] == [1, 2]
+    assert document["version"]["version"] == 2
+    assert document["lineage"]["run"]["run_id"] == run_id
+    assert main(["models", "show", *w, "nope"]) == 2
+    assert capsys.readouterr().err == "mlkit: error: no registered model 'nope'\n"
+    assert main(["models", "show", *w, "models:/fraud/7"]) == 2
+    assert "no version 7" in capsys.readouterr().err
+
+
+def test_demo_command_exit_codes(monkeypatch, tmp_path, capsys):
+    """`mlkit demo` passes its options to run_demo and exits 1 when a stage failed."""
+    import types
+
+    calls = []
+
+    def fake_run_demo(workdir="mlkit-demo", *, seed=0, small=False, out=None, progress=True):
+        calls.append({"workdir": workdir, "seed": seed, "small": small, "progress": progress})
+        out.write("demo narration\n")
+        return types.SimpleNamespace(ok=seed != 13)
+
+    module = types.ModuleType("mlkit.demo")
+    module.run_demo = fake_run_demo
+    monkeypatch.setitem(sys.modules, "mlkit.demo", module)
+    argv = ["demo", "--workdir", str(tmp_path), "--seed", "3", "--small", "--no-progress"]
+    assert main(argv) == 0
+    assert calls[-1] == {"workdir": str(tmp_path), "seed": 3, "small": True, "progress": False}
+    assert capsys.readouterr().out == "demo narration\n"
+    assert main(["demo", "--seed", "13"]) == 1
+    assert calls[-1] == {"workdir": "mlkit-demo", "seed": 13, "small": False, "progress": True}
+
+
+def test_drift_through_the_installed_entry_point(tmp_path):
+    """One real process: `python -m mlkit drift` exit codes and streams."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"x": rng.normal(0, 1, 300)}).to_csv(tmp_path / "ref.csv", index=False)
+    pd.DataFrame({"x": rng.normal(2, 1, 200)}).to_parquet(tmp_path / "cur.parquet")
+    argv = [sys.executable, "-m", "mlkit", "drift", "ref.csv", "cur.parquet", "--fail-on-drift"]
+    result = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert result.returncode == 1, result.stderr
+    assert "drift detected: 1 of 1 tested columns drifted" in result.stdout
+    assert result.stderr == ""
+    argv[4] = "missing.csv"
+    result = subprocess.run(argv, capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert result.returncode == 2
+    assert result.stderr == "mlkit: error: no such file: 'missing.csv'\n"
+
+
+@pytest.mark.parametrize(("error", "code"), [(KeyboardInterrupt, 130), (BrokenPipeError, 141)])
+def test_interrupt_and_closed_pipe_exit_quietly(monkeypatch, capsys, error, code):
+    from mlkit import cli
+
+    def handler(args):
+        raise error
+
+    monkeypatch.setattr(cli, "_drift", handler)
+    assert main(["drift", "a.csv", "b.csv"]) == code
+    assert "Traceback" not in capsys.readouterr().err

@@ -10,7 +10,8 @@ pandera. The subpackages load those when they are first used:
 - :mod:`mlkit.routing`: canary, shadow, blue-green and progressive rollout.
 - :mod:`mlkit.monitoring`: Prometheus instrumentation, drift and performance monitors, alerts.
 - :mod:`mlkit.retraining`: triggers, a retraining controller, a promotion gate.
-- :mod:`mlkit.reports`: HTML and JSON rendering of results.
+- :mod:`mlkit.reports`: self-contained HTML and JSON reports.
+- :mod:`mlkit.demo`: the end-to-end lifecycle demo behind ``mlkit demo``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mlkit import (
+        demo,
         drift,
         errors,
         features,
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "__version__",
+    "demo",
     "drift",
     "errors",
     "features",

@@ -117,4 +117,3 @@ class IntegrityError(MlkitError, OSError):
 
 class MissingDependencyError(MlkitError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
-

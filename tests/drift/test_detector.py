@@ -392,3 +392,24 @@ def test_pandas_extension_dtypes_and_odd_columns(mlkit_rng):
     frame = report.to_frame()
     assert frame.reason[frame.column == "f64"].isna().all()
     assert frame.reason[frame.column == "empty"].tolist() == ["no values in reference"] * 4
+
+
+def test_infinite_values_count_as_missing_and_break_nothing():
+    """inf - inf has no value: infinities are counted as missing, never as a crash or NaN."""
+    rng = np.random.default_rng(3)
+    ref = pd.DataFrame({"a": rng.normal(size=500), "b": rng.normal(size=500)})
+    ref.loc[0, "a"] = np.inf
+    cur = pd.DataFrame({"a": np.r_[rng.normal(size=297), np.inf, -np.inf, np.nan]})
+    cur["b"] = rng.normal(size=300)
+    before = cur.copy()
+    table = DriftDetector().fit(ref).test(cur).to_frame().set_index(["column", "test"])
+    pd.testing.assert_frame_equal(cur, before)  # the caller's frame is not touched
+    assert table.loc[("a", "ks"), "missing_reference"] == 1
+    assert table.loc[("a", "ks"), "missing_current"] == 3
+    finite_ref = ref["a"][np.isfinite(ref["a"])]
+    finite_cur = cur["a"][np.isfinite(cur["a"])]
+    expected = stats.ks_2samp(finite_ref, finite_cur).statistic
+    assert table.loc[("a", "ks"), "statistic"] == pytest.approx(expected, abs=1e-12)
+    assert np.isfinite(table.loc[("a", "wasserstein"), "statistic"])
+    with pytest.raises(DataError, match="'a' has 3 missing"):
+        DriftDetector(nan_policy="raise").fit(ref.drop(index=0)).test(cur)

@@ -218,7 +218,9 @@ def test_dtypes_accept_pandas_3_string_columns_and_reject_numbers():
         }
     )
     schema = infer_schema(frame)
-    assert {str(column.dtype) for column in schema.columns.values()} == {"string[python]"}
+    assert {str(column.dtype) for column in schema.columns.values()} == {
+        f"string[{pd.StringDtype().storage}]"
+    }
     flavours_swapped = pd.DataFrame(
         {
             "str": pd.Series(["a", None, "b"], dtype=object),
@@ -308,7 +310,10 @@ def test_a_range_index_is_left_out_and_other_indexes_are_inferred():
     frame = pd.DataFrame({"a": [1, 2]}, index=pd.Index(["u1", "u2"], name="user"))
     schema = infer_schema(frame)
     assert isinstance(schema.index, pa.Index)
-    assert (schema.index.name, str(schema.index.dtype)) == ("user", "string[python]")
+    assert (schema.index.name, str(schema.index.dtype)) == (
+        "user",
+        f"string[{pd.StringDtype().storage}]",
+    )
     assert failures(schema, frame.reset_index(drop=True)) != set()
     multi = frame.set_index(pd.MultiIndex.from_tuples([("x", 1), ("y", 2)], names=["k", "n"]))
     multi_schema = infer_schema(multi)

@@ -183,6 +183,24 @@ def test_frame_level_registered_checks_survive():
     assert failure_table(loaded, bad) == failure_table(schema, bad) != []
 
 
+@pytest.mark.parametrize("storage", ["python", "pyarrow"])
+def test_string_columns_are_saved_without_their_storage(storage):
+    """A schema inferred where pyarrow is installed must load where it is not."""
+    frame = pd.DataFrame(
+        {"s": ["a", "b"]}, index=pd.Index(["u1", "u2"], name="user"), dtype=pd.StringDtype()
+    )
+    schema = pa.DataFrameSchema(
+        {"s": pa.Column(pd.StringDtype(storage))}, index=pa.Index(pd.StringDtype(storage))
+    )
+    document = schema_to_dict(schema)
+    text = json.dumps(document)
+    assert "string[" not in text
+    loaded = schema_from_dict(document)
+    local = f"string[{pd.StringDtype().storage}]"
+    assert (str(loaded.columns["s"].dtype), str(loaded.index.dtype)) == (local, local)
+    assert failure_table(loaded, frame) == []
+
+
 def test_pandas_3_str_columns_still_validate_after_loading():
     """pandera writes a "str" column's dtype as string[python]; it still accepts "str"."""
     frame = pd.DataFrame(
@@ -200,7 +218,7 @@ def test_pandas_3_str_columns_still_validate_after_loading():
     schema = infer_schema(frame)
     for suffix in (".json", ".yaml"):
         loaded = _round_trip(schema, suffix)
-        assert str(loaded.columns["s"].dtype) == "string[python]"
+        assert str(loaded.columns["s"].dtype) == f"string[{pd.StringDtype().storage}]"
         assert failure_table(loaded, frame) == []
         assert str(loaded.columns["tz"].checks[0].statistics["min_value"].tz) == "Europe/Paris"
 

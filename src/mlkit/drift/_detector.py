@@ -129,7 +129,8 @@ class DriftDetector:
         ``"omit"`` (default): missing values are dropped column by column (and
         tested separately by the missing-rate test); ``"propagate"``: a column
         with a missing value is reported untestable; ``"raise"``: a missing
-        value raises :class:`~mlkit.errors.DataError`.
+        value raises :class:`~mlkit.errors.DataError`. Infinite values in
+        numeric columns count as missing.
 
     Examples
     --------
@@ -299,6 +300,8 @@ class DriftDetector:
             if not encoder.categories[position]:
                 reasons[name] = "no values in reference"
         missing = {name: int(frame[name].isna().sum()) for name in columns}
+        # Infinite values count as missing (numeric_matrix made them NaN).
+        missing.update(zip(numeric, (int(n) for n in ref_sorted.n_missing), strict=True))
         self.profile_ = ReferenceProfile(
             columns=columns,
             kinds=tuple(kinds),
@@ -867,7 +870,14 @@ def _needs_values(reason: NDArray[np.object_]) -> NDArray[np.object_]:
 
 
 def _raise_on_missing(frame: pd.DataFrame, columns: Sequence[str], label: str) -> None:
-    counts = frame[list(columns)].isna().sum()
+    import pandas as pd
+
+    sub = frame[list(columns)]
+    counts = sub.isna().sum()
+    numeric = sub.select_dtypes("number")
+    if numeric.shape[1]:  # infinite values count as missing (see numeric_matrix)
+        infinite = np.isinf(numeric.to_numpy(dtype=np.float64, na_value=np.nan)).sum(axis=0)
+        counts = counts.add(pd.Series(infinite, index=numeric.columns), fill_value=0)
     bad = counts[counts > 0]
     if len(bad):
         name = str(bad.index[0])

@@ -137,8 +137,20 @@ def numeric_matrix(
     """Return the named columns as one float64 ``(n_rows, k)`` array.
 
     Columns that are not numeric are returned as all-NaN with a reason, so
-    the other columns are still tested.
+    the other columns are still tested. Infinite values become NaN: they
+    count as missing (the missing-rate test sees them) rather than break the
+    distances, where ``inf - inf`` has no value.
     """
+    values, reasons = _numeric_matrix(frame, names)
+    infinite = np.isinf(values)
+    if infinite.any():  # a new array: ``values`` may be a view of the caller's frame
+        values = np.where(infinite, np.nan, values)
+    return values, reasons
+
+
+def _numeric_matrix(
+    frame: pd.DataFrame, names: Sequence[str]
+) -> tuple[NDArray[np.float64], dict[str, str]]:
     from pandas.api import types
 
     if not names:

@@ -388,6 +388,9 @@ def _encode_field(value: Any, what: str, where: _Where) -> Any:
         ) from exc
 
 
+_STRING_DTYPES = ("string[python]", "string[pyarrow]")
+
+
 def _dtype_extra(dtype: Any) -> dict[str, Any] | None:
     """Return what ``str(dtype)`` loses: the categories of a categorical dtype."""
     if isinstance(dtype, pandas_engine.Category) and dtype.categories is not None:
@@ -491,6 +494,12 @@ def schema_to_dict(schema: pa.DataFrameSchema) -> dict[str, Any]:
         part["dtype"] = str(part["dtype"])  # pandera writes the DataType object itself
     part = _encode_field(part, "pandera serialisation", _FRAME)
     entries = _column_entries(part, schema) + list(part.get("index") or [])
+    for entry in entries:
+        if entry.get("dtype") in _STRING_DTYPES:
+            # Storage-neutral: "string[pyarrow]" (the default where pyarrow is
+            # installed) would not load where it is not; "string" loads as
+            # each machine's default storage.
+            entry["dtype"] = "string"
     for entry, checks in zip(entries, component_checks, strict=True):
         entry.pop("checks", None)
         if checks:
@@ -840,9 +849,16 @@ def _describe_check(check: pa.Check) -> dict[str, Any]:
     }
 
 
+def _describe_dtype(dtype: Any) -> str | None:
+    if dtype is None:
+        return None
+    text = str(dtype)
+    return "string" if text in _STRING_DTYPES else text  # saved without the storage
+
+
 def _describe_component(component: Any) -> dict[str, Any]:
     return {
-        "dtype": None if component.dtype is None else str(component.dtype),
+        "dtype": _describe_dtype(component.dtype),
         "dtype_extra": _canonical(_dtype_extra(component.dtype)),
         "name": _canonical(component.name),
         "metadata": _canonical(component.metadata),
@@ -859,7 +875,7 @@ def _describe_schema(schema: pa.DataFrameSchema) -> dict[str, Any]:
     """
     index = schema.index
     return {
-        "dtype": None if schema.dtype is None else str(schema.dtype),
+        "dtype": _describe_dtype(schema.dtype),
         "metadata": _canonical(schema.metadata),
         "checks": [_describe_check(check) for check in schema.checks],
         **{attr: _canonical(getattr(schema, attr, None)) for attr in _SCHEMA_ATTRS},
