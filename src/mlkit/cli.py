@@ -359,11 +359,10 @@ def _fail(message: str) -> int:
 
 
 def _write_atomic(path: str, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder."""
-    import os
-    import tempfile
+    """Write ``text`` to ``--output`` atomically; a missing folder is an error, not created."""
     from pathlib import Path
 
+    from mlkit._atomic import write_text
     from mlkit.errors import DataError
 
     target = Path(path)
@@ -378,15 +377,7 @@ def _write_atomic(path: str, text: str) -> None:
             value=str(target),
             expected="a path in an existing folder",
         )
-    fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temporary, target)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    write_text(target, text)
 
 
 def _emit(text: str, output: str | None, what: str) -> None:

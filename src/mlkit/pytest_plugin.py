@@ -29,9 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import secrets
-import tempfile
 import zlib
 from collections.abc import Generator
 from pathlib import Path
@@ -426,14 +424,8 @@ class _Reporter:
 
 def _write_json(path: Path, document: dict[str, Any]) -> None:
     """Write ``document`` to ``path`` atomically: a temporary file, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=2, allow_nan=False)
-            handle.write("\n")
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
+    from mlkit._atomic import atomic_open
+
+    with atomic_open(path) as handle:
+        json.dump(document, handle, indent=2, allow_nan=False)
+        handle.write("\n")

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import attrs
 import numpy as np
 
+from mlkit._atomic import write_text
 from mlkit._optional import require
 from mlkit.clock import FakeClock
 from mlkit.demo._data import FEATURES, LABEL, NEW_CATEGORY, make_transactions
@@ -181,12 +182,6 @@ def _prepare_workdir(workdir: str | os.PathLike[str]) -> pathlib.Path:
         encoding="utf-8",
     )
     return path
-
-
-def _atomic_write(path: pathlib.Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _json_safe(value: Any) -> Any:
@@ -426,7 +421,7 @@ class _Demo:
 
         data_dir = self.workdir / "data"
         data_dir.mkdir(exist_ok=True)
-        _atomic_write(data_dir / "reference.csv", reference.to_csv(index=False))
+        write_text(data_dir / "reference.csv", reference.to_csv(index=False))
 
         order = np.random.default_rng(self.seed).permutation(len(reference))
         cut = int(0.75 * len(reference))
@@ -1053,7 +1048,7 @@ class _Demo:
             (traffic["served_at"] >= self.inject_at) & (traffic["labelled_at"] <= now)
         ]
         recent = recent.drop(columns=["served_at", "labelled_at"]).reset_index(drop=True)
-        _atomic_write(self.workdir / "data" / "recent.csv", recent.to_csv(index=False))
+        write_text(self.workdir / "data" / "recent.csv", recent.to_csv(index=False))
         self.recent = recent
         cut = int(0.75 * len(recent))
         train, holdout = recent.iloc[:cut], recent.iloc[cut:].reset_index(drop=True)
@@ -1362,9 +1357,7 @@ def _run(
         "rollout_weights": [list(w) for w in getattr(demo, "rollout_weights", [])],
         "narration": demo.story.lines,
     }
-    _atomic_write(
-        result.json_path, json.dumps(_json_safe(summary), indent=2, allow_nan=False) + "\n"
-    )
+    write_text(result.json_path, json.dumps(_json_safe(summary), indent=2, allow_nan=False) + "\n")
     elapsed = time.perf_counter() - started
     passed = sum(s.ok for s in stages)
     if ok:

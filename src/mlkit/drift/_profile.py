@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from mlkit._atomic import atomic_open
 from mlkit.drift._binned import bin_counts
 from mlkit.drift._common import SortedColumns
 from mlkit.errors import ConfigurationError, DataError
@@ -155,17 +155,8 @@ class ReferenceProfile:
             "std": self.std,
             "category_counts": self.category_counts,
         }
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, allow_pickle=False, **arrays)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_open(target, "wb") as fh:
+            np.savez(fh, allow_pickle=False, **arrays)
         return target
 
     @classmethod

@@ -25,7 +25,6 @@ import json
 import logging
 import os
 import re
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Generic, ParamSpec, TypeVar, overload
@@ -33,6 +32,7 @@ from typing import Any, Generic, ParamSpec, TypeVar, overload
 import attrs
 import joblib
 
+from mlkit._atomic import atomic_open
 from mlkit.errors import ConfigurationError, DataError, IntegrityError, NotFoundError
 from mlkit.versioning._artifacts import LocalArtifactStore
 from mlkit.versioning._hash import hash_object
@@ -315,14 +315,8 @@ class Step(Generic[P, R]):
         return entry
 
     def _write_entry(self, key: str, entry: dict[str, Any]) -> None:
-        path = self._entry_path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.parent / f".{os.getpid()}-{uuid.uuid4().hex}.tmp"
-        with open(temp, "w", encoding="utf-8") as handle:
+        with atomic_open(self._entry_path(key)) as handle:
             json.dump(entry, handle, sort_keys=True)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
 
     # -- keys -----------------------------------------------------------------------
 

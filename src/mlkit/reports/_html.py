@@ -8,18 +8,17 @@ and opens offline.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import html as html_lib
 import math
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
+from mlkit._atomic import write_text
 from mlkit._optional import require
 from mlkit.errors import ConfigurationError
 
@@ -40,7 +39,6 @@ __all__ = [
     "page",
     "render",
     "table_from_frame",
-    "write_atomic",
 ]
 
 Status = Literal["ok", "warn", "fail", "info"]
@@ -68,28 +66,6 @@ _PILLS = {
     "drift": "fail",
 }
 _PILL_COLUMNS = frozenset({"status", "severity", "verdict", "result", "outcome"})
-
-
-def write_atomic(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file and ``os.replace``."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    mode = target.stat().st_mode & 0o777 if target.exists() else 0o644
-    handle, temporary = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)  # mkstemp creates 0600; a report is meant to be shared
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    return target
 
 
 def _html_repr(value: str) -> str:
@@ -125,7 +101,7 @@ class HtmlReport:
 
         Parent folders are created. Returns the path written.
         """
-        return write_atomic(path, self.html)
+        return write_text(path, self.html)
 
     def _repr_html_(self) -> str:
         """Show the report in a notebook, isolated in an ``iframe`` so styles do not leak."""

@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from pathlib import Path, PurePath
 from typing import Any
 
+from mlkit._atomic import write_text
 from mlkit.errors import ConfigurationError
-from mlkit.reports._html import write_atomic
 
 __all__ = ["json_safe", "save_json"]
 
@@ -110,4 +110,4 @@ def save_json(obj: Any, path: str | os.PathLike[str]) -> Path:
             expected="a report with to_dict(), or a mapping",
         )
     text = json.dumps(json_safe(data), indent=2, allow_nan=False, ensure_ascii=False)
-    return write_atomic(path, text + "\n")
+    return write_text(path, text + "\n")

@@ -27,7 +27,6 @@ save too, naming where.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import dataclasses
 import datetime as dt
@@ -38,7 +37,6 @@ import logging
 import numbers
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -51,6 +49,7 @@ from pandera.api.function_dispatch import Dispatcher
 from pandera.engines import pandas_engine
 from pandera.io import pandas_io
 
+from mlkit._atomic import write_text
 from mlkit.errors import ConfigurationError, DataError
 
 __all__ = [
@@ -941,22 +940,6 @@ def _yaml() -> Any:
         raise ConfigurationError(_YAML_MISSING, value="yaml", expected="pyyaml installed") from exc
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, mode)  # mkstemp creates 0600; a schema is meant to be shared
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-
-
 def save_schema(schema: pa.DataFrameSchema, path: str | os.PathLike[str]) -> Path:
     """Write ``schema`` to a ``.json`` or ``.yaml``/``.yml`` file, atomically.
 
@@ -1004,7 +987,7 @@ def save_schema(schema: pa.DataFrameSchema, path: str | os.PathLike[str]) -> Pat
         text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     else:
         text = _yaml().safe_dump(document, sort_keys=False, allow_unicode=True)
-    _write_atomic(target, text)
+    write_text(target, text)
     logger.info("saved schema with %d columns to %s", len(schema.columns), target)
     return target
 
