@@ -167,3 +167,66 @@ def test_parquet_without_pyarrow_names_the_extra(frame, tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "pyarrow", None)
     with pytest.raises(MissingDependencyError, match=r"pip install 'mlkit\[parquet\]'"):
         read_table(path)
+
+
+@pytest.mark.parametrize("name", ["t.csv", "t.csv.gz", "t.parquet"])
+def test_table_columns_reads_only_the_header(frame, tmp_path, name, monkeypatch):
+    path = _write(frame, tmp_path / name)
+    monkeypatch.setattr(_tables, "iter_table", None)  # no rows are read
+    assert _tables.table_columns(path) == ["amount", "count", "channel"]
+    assert _tables.table_columns(path, ["channel", "amount", "channel"]) == ["channel", "amount"]
+    with pytest.raises(DataError, match=r"has no column 'nope'; its columns are: amount"):
+        _tables.table_columns(path, ["nope"])
+    with pytest.raises(NotFoundError, match="no such file"):
+        _tables.table_columns(tmp_path / "missing.csv")
+
+
+def test_table_rows_and_size(frame, tmp_path):
+    parquet = _write(frame, tmp_path / "t.parquet")
+    csv = _write(frame, tmp_path / "t.csv")
+    assert _tables.table_rows(parquet) == 500
+    assert _tables.table_rows(csv) is None  # unknown without reading it
+    size = csv.stat().st_size
+    assert _tables.is_large(csv, size)
+    assert not _tables.is_large(csv, size + 1)
+    assert not _tables.is_large(csv)  # under CHUNKED_BYTES
+
+
+@pytest.mark.parametrize(
+    ("name", "unit", "total"), [("t.parquet", "rows", 500), ("t.csv", "MB", 1)]
+)
+def test_reading_progress_counts_rows_or_megabytes(frame, tmp_path, name, unit, total):
+    path = _write(frame, tmp_path / name)
+    out = io.StringIO()
+    with _tables.reading_progress(path, stream=out) as bar:
+        assert (bar.unit, bar.total, bar.label) == (unit, total, f"reading {name}")
+        for _ in iter_table(path, chunk_rows=100, progress=bar):
+            pass
+    assert out.getvalue().splitlines()[-1].endswith(f"{total}/{total} {unit} (100%)")
+    assert _tables.reading_progress(path, "testing", enabled=False).label == "testing"
+
+
+def test_parquet_chunks_do_not_accumulate(tmp_path):
+    """Reading a Parquet file batch by batch keeps about one batch in Arrow's memory pool.
+
+    With pyarrow's read-ahead buffering (``pre_buffer``) every column chunk
+    read stays allocated until the file is closed: memory grows with the file.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "big.parquet"
+    rows, groups = 50_000, 30
+    table = pa.table({f"x{j}": np.arange(rows, dtype=np.float64) for j in range(4)})
+    with pq.ParquetWriter(path, table.schema) as writer:
+        for _ in range(groups):
+            writer.write_table(table, row_group_size=rows)
+    chunk_bytes = table.nbytes
+    before = pa.total_allocated_bytes()
+    peak = 0
+    for chunk in iter_table(path, chunk_rows=rows):
+        assert len(chunk) == rows
+        peak = max(peak, pa.total_allocated_bytes() - before)
+        del chunk
+    # A constant few batches are alive at a time (conversion buffers), never the file.
+    assert peak < 10 * chunk_bytes  # the file is 30 batches

@@ -35,8 +35,12 @@ __all__ = [
     "DEFAULT_CHUNK_ROWS",
     "SUFFIXES",
     "iter_table",
+    "is_large",
     "read_table",
+    "reading_progress",
+    "table_columns",
     "table_format",
+    "table_rows",
 ]
 
 #: Rows per chunk of :func:`iter_table`.
@@ -213,6 +217,80 @@ def _checked_columns(path: Path, columns: Sequence[str] | None) -> list[str] | N
     return wanted
 
 
+def table_columns(path: str | os.PathLike[str], columns: Sequence[str] | None = None) -> list[str]:
+    """Return the column names of a CSV or Parquet file without reading its rows.
+
+    The file is checked as :func:`read_table` checks it (it exists, its
+    suffix, duplicate names, ``columns`` it lacks), so the errors are the same.
+
+    Parameters
+    ----------
+    path
+        A CSV/TSV or Parquet file.
+    columns
+        When given, the names to keep: each must be in the file; they come
+        back in this order, without repeats.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, pandas as pd
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> pd.DataFrame({"x": [1], "y": ["a"]}).to_csv(path, index=False)
+    >>> table_columns(path)
+    ['x', 'y']
+    >>> table_columns(path, ["y"])
+    ['y']
+    """
+    target = _check_file(path)
+    wanted = _checked_columns(target, columns)
+    return wanted if wanted is not None else _file_columns(target)
+
+
+def table_rows(path: str | os.PathLike[str]) -> int | None:
+    """Return the rows of a Parquet file from its metadata; ``None`` for CSV (unknown unread)."""
+    target = _check_file(path)
+    kind, _ = table_format(target)
+    if kind != "parquet":
+        return None
+    try:
+        return int(_pyarrow().ParquetFile(target).metadata.num_rows)
+    except _read_errors(kind) as exc:
+        raise _unreadable(target, "Parquet", exc) from exc
+
+
+def is_large(path: str | os.PathLike[str], chunked_bytes: int | None = None) -> bool:
+    """Tell whether ``path`` has at least ``chunked_bytes`` (:data:`CHUNKED_BYTES`) bytes."""
+    threshold = CHUNKED_BYTES if chunked_bytes is None else chunked_bytes
+    return _check_file(path).stat().st_size >= threshold
+
+
+def reading_progress(
+    path: str | os.PathLike[str],
+    label: str | None = None,
+    *,
+    stream: TextIO | None = None,
+    enabled: bool = True,
+) -> Progress:
+    """Return the progress bar of reading ``path`` with :func:`iter_table`.
+
+    It counts rows out of the total in the Parquet metadata, or megabytes of
+    a CSV file (compressed size for compressed files); the label is
+    ``"reading <file name>"`` unless given.
+    """
+    from mlkit._progress import Progress
+
+    target = _check_file(path)
+    total: int | None
+    rows = table_rows(target)
+    if rows is not None:
+        total, unit = rows, "rows"
+    else:
+        total, unit = max(1, target.stat().st_size // _MB), "MB"
+    return Progress(
+        total, label or f"reading {target.name}", unit=unit, stream=stream, enabled=enabled
+    )
+
+
 def iter_table(
     path: str | os.PathLike[str],
     columns: Sequence[str] | None = None,
@@ -274,7 +352,10 @@ def _parquet_chunks(
     errors = _read_errors("parquet")
     start = 0
     try:
-        source = pq.ParquetFile(path)
+        # pre_buffer=False: with read-ahead buffering pyarrow keeps every column
+        # chunk it has read until the file is closed, so memory grows with the
+        # file (about its size over a 4 GB file) instead of staying at a batch.
+        source = pq.ParquetFile(path, pre_buffer=False)
         if columns is None:
             columns = [n for n in source.schema_arrow.names if not n.startswith("__index_level_")]
         batches = source.iter_batches(batch_size=chunk_rows, columns=columns)
@@ -404,16 +485,7 @@ def read_table(
     kind, compression = table_format(target)
     size = target.stat().st_size
     if size >= (CHUNKED_BYTES if chunked_bytes is None else chunked_bytes):
-        from mlkit._progress import Progress
-
-        total: int | None
-        if kind == "parquet":
-            total, unit = int(_pyarrow().ParquetFile(target).metadata.num_rows), "rows"
-        else:
-            total, unit = max(1, size // _MB), "MB"
-        with Progress(
-            total, label or f"reading {target.name}", unit=unit, stream=stream, enabled=progress
-        ) as bar:
+        with reading_progress(target, label, stream=stream, enabled=progress) as bar:
             rows = DEFAULT_CHUNK_ROWS if chunk_rows is None else chunk_rows
             chunks = list(iter_table(target, columns, rows, progress=bar))
         if not chunks:

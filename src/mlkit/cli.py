@@ -37,6 +37,8 @@ DRIFT_TESTS = (
 SEVERITIES = ("critical", "error", "warning", "info")
 DEFAULT_DRIFT_HTML = "drift-report.html"
 DEFAULT_VALIDATION_HTML = "validation-report.html"
+#: Rows of a chunked input file the HTML charts are drawn from (a uniform sample).
+DEFAULT_SAMPLE_ROWS = 100_000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -203,6 +205,31 @@ def _add_drift(commands: Any) -> None:
         type=_int_at_least(2),
         default=10,
         help="bins of PSI / Jensen-Shannon / Hellinger on numeric columns (default: 10)",
+    )
+    drift.add_argument(
+        "--chunked",
+        action="store_true",
+        help=(
+            "read REFERENCE and CURRENT chunk by chunk, never whole, whatever their "
+            "size (default: each file of 64 MiB or more)"
+        ),
+    )
+    drift.add_argument(
+        "--chunk-rows",
+        type=_int_at_least(1),
+        default=None,
+        metavar="N",
+        help="rows per chunk when reading in chunks (default: 200000)",
+    )
+    drift.add_argument(
+        "--sample-rows",
+        type=_int_at_least(1),
+        default=DEFAULT_SAMPLE_ROWS,
+        metavar="N",
+        help=(
+            "with --format html on chunked input: draw the charts from a uniform sample "
+            f"of this many rows of each chunked file (default: {DEFAULT_SAMPLE_ROWS})"
+        ),
     )
     drift.set_defaults(handler=_drift)
 
@@ -394,7 +421,8 @@ def _read(path: str, args: argparse.Namespace, columns: Sequence[str] | None = N
     from mlkit._tables import read_table
     from mlkit.errors import DataError
 
-    frame = read_table(path, columns=columns, progress=not args.no_progress)
+    chunk_rows = getattr(args, "chunk_rows", None)
+    frame = read_table(path, columns=columns, progress=not args.no_progress, chunk_rows=chunk_rows)
     if len(frame) == 0:
         raise DataError(f"{path!r} has no rows", value=path, expected="at least one row")
     return frame
@@ -450,26 +478,38 @@ _PVALUE_TESTS = ("ks", "cvm", "chi2")
 def _drift(args: argparse.Namespace) -> int:
     import json
 
-    from mlkit.drift import DriftDetector
-    from mlkit.errors import DataError, MlkitError
+    import attrs
 
-    reference = _read(args.reference, args, args.columns)
-    current = _read(args.current, args, args.columns)
-    shared = [c for c in reference.columns if c in set(current.columns)]
+    from mlkit import _tables
+    from mlkit.drift import DriftDetector
+    from mlkit.errors import DataError
+
+    # The files are checked first, and a large file is never read whole: it goes
+    # to the detector chunk by chunk (fit and test take iterables of chunks).
+    ref_chunked = bool(args.chunked) or _tables.is_large(args.reference)
+    ref_columns = _tables.table_columns(args.reference, args.columns)
+    cur_chunked = bool(args.chunked) or _tables.is_large(args.current)
+    current: Any = None
+    if cur_chunked:
+        cur_columns = _tables.table_columns(args.current, args.columns)
+    else:
+        current = _read(args.current, args, args.columns)
+        cur_columns = [str(c) for c in current.columns]
+    shared = [c for c in ref_columns if c in set(cur_columns)]
     if not shared:
         raise DataError(
             f"{args.reference!r} and {args.current!r} share no column; "
-            f"{args.reference!r} has {_names(reference.columns)}, "
-            f"{args.current!r} has {_names(current.columns)}",
+            f"{args.reference!r} has {_names(ref_columns)}, "
+            f"{args.current!r} has {_names(cur_columns)}",
             value=args.current,
             expected="files with the same column names",
         )
     for option, names in (("--categorical", args.categorical), ("--numerical", args.numerical)):
-        unknown = [c for c in names or () if c not in set(reference.columns)]
+        unknown = [c for c in names or () if c not in set(ref_columns)]
         if unknown:
             raise DataError(
                 f"{option} names column {unknown[0]!r}, which {args.reference!r} does not "
-                f"have (columns: {_names(reference.columns)})",
+                f"have (columns: {_names(ref_columns)})",
                 column=unknown[0],
                 value=unknown[0],
                 expected="a column of the reference",
@@ -485,45 +525,199 @@ def _drift(args: argparse.Namespace) -> int:
         max_categories=args.max_categories,
         bins=args.bins,
     )
-    try:
-        detector.fit(reference)
-    except MlkitError as exc:
-        raise type(exc)(
-            f"{args.reference!r}: {exc.message}",
-            column=exc.column,
-            value=exc.value,
-            expected=exc.expected,
-        ) from exc
-    try:
-        report = detector.test(current)
-    except MlkitError as exc:
-        raise type(exc)(
-            f"{args.current!r}: {exc.message}",
-            column=exc.column,
-            value=exc.value,
-            expected=exc.expected,
-        ) from exc
-    inputs = {
-        "reference": {
-            "path": args.reference,
-            "rows": len(reference),
-            "columns": reference.shape[1],
-        },
-        "current": {"path": args.current, "rows": len(current), "columns": current.shape[1]},
-    }
-    if args.format == "html":
+    html = args.format == "html"
+    chunk_rows = args.chunk_rows or _tables.DEFAULT_CHUNK_ROWS
+    reference: Any = None
+    ref_chunks = cur_chunks = None
+    if ref_chunked:
+        ref_chunks = _Chunks(args.reference, ref_columns, args, sample=html)
+        with _naming(args.reference):
+            detector.fit(ref_chunks)
+        ref_info = {"path": args.reference, "rows": ref_chunks.rows, "columns": len(ref_columns)}
+        ref_info["chunk_rows"] = chunk_rows
+    else:
+        reference = _read(args.reference, args, args.columns)
+        with _naming(args.reference):
+            detector.fit(reference)
+        ref_info = {"path": args.reference, "rows": len(reference)}
+        ref_info["columns"] = reference.shape[1]
+    if cur_chunked:
+        # Only the columns the reference has are read; the others are listed as extra.
+        cur_chunks = _Chunks(args.current, shared, args, sample=html)
+        with _naming(args.current):
+            report = detector.test(cur_chunks)
+        extra = tuple(c for c in cur_columns if c not in set(ref_columns))
+        report = attrs.evolve(report, extra_columns=extra)
+        cur_info = {"path": args.current, "rows": cur_chunks.rows, "columns": len(cur_columns)}
+        cur_info["chunk_rows"] = chunk_rows
+    else:
+        with _naming(args.current):
+            report = detector.test(current)
+        cur_info = {"path": args.current, "rows": len(current), "columns": current.shape[1]}
+    inputs = {"reference": ref_info, "current": cur_info}
+    if html:
         from mlkit.reports import drift_html
 
         output = args.output or DEFAULT_DRIFT_HTML
-        drift_html(report, reference, current).save(output)
+        sampled = []
+        if ref_chunks is not None:
+            reference = ref_chunks.sample()
+            sampled.append(f"{len(reference):,} of the reference's {ref_chunks.rows:,} rows")
+        if cur_chunks is not None:
+            current = cur_chunks.sample()
+            sampled.append(f"{len(current):,} of the current data's {cur_chunks.rows:,} rows")
+        title = "Drift report"
+        if sampled:
+            how = " and ".join(sampled)
+            title = f"Drift report (charts from a uniform sample of {how})"
+        drift_html(report, reference, current, title=title).save(output)
         print(_drift_verdict(report))
+        if sampled:
+            print(
+                f"charts drawn from a uniform sample of {' and '.join(sampled)}; "
+                "statistics from every row"
+            )
         print(f"wrote drift report to {output}")
     elif args.format == "json":
         document = {**inputs, **report.to_dict()}
+        document["approximate"] = _approximate(report)
+        document["not_computed"] = _not_computed(report)
         _emit(json.dumps(document, indent=2, allow_nan=False), args.output, "drift report")
     else:
         _emit(_drift_text(report, inputs), args.output, "drift report")
     return 1 if args.fail_on_drift and report.drifted else 0
+
+
+class _naming:
+    """Re-raise an :class:`~mlkit.errors.MlkitError` with the file's name in front."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: Any, traceback: Any) -> None:
+        from mlkit.errors import MlkitError
+
+        if isinstance(exc, MlkitError) and repr(self.path) not in exc.message:
+            raise type(exc)(
+                f"{self.path!r}: {exc.message}",
+                column=exc.column,
+                value=exc.value,
+                expected=exc.expected,
+            ) from exc
+
+
+class _Chunks:
+    """A data file as a re-iterable stream of chunks, for ``DriftDetector.fit``/``test``.
+
+    Each pass reads the file again through :func:`mlkit._tables.iter_table`
+    with its own progress bar (the detector reads a reference twice when it
+    is too large to hold sorted); the first pass counts the rows and, for
+    the HTML charts, keeps a bounded uniform sample. Empty chunks are
+    skipped; a file without rows is a :class:`~mlkit.errors.DataError`.
+    """
+
+    def __init__(
+        self, path: str, columns: list[str], args: argparse.Namespace, *, sample: bool
+    ) -> None:
+        self.path = path
+        self.columns = columns
+        self.chunk_rows: int | None = args.chunk_rows
+        self.progress = not args.no_progress
+        self.rows = 0
+        self.passes = 0
+        self._sample = _Sample(args.sample_rows) if sample else None
+
+    def __iter__(self) -> Any:
+        from mlkit import _tables
+        from mlkit.errors import DataError
+
+        self.passes += 1
+        first = self.passes == 1
+        chunk_rows = self.chunk_rows or _tables.DEFAULT_CHUNK_ROWS
+        rows = 0
+        with _tables.reading_progress(self.path, enabled=self.progress) as bar:
+            for chunk in _tables.iter_table(self.path, self.columns, chunk_rows, progress=bar):
+                if len(chunk) == 0:
+                    continue
+                rows += len(chunk)
+                if first and self._sample is not None:
+                    self._sample.add(chunk)
+                yield chunk
+        if rows == 0:
+            raise DataError(
+                f"{self.path!r} has no rows", value=self.path, expected="at least one row"
+            )
+        if first:
+            self.rows = rows
+
+    def sample(self) -> Any:
+        """Return the uniform sample of the first pass (``sample=True`` only)."""
+        assert self._sample is not None
+        return self._sample.frame()
+
+
+class _Sample:
+    """A uniform sample of at most ``size`` rows of a stream of chunks (bottom-k random keys).
+
+    Every row gets a random key; the ``size`` rows with the smallest keys so
+    far are kept, so memory stays at ``size`` rows plus one chunk and the
+    result is a uniform sample without replacement, in file order, whatever
+    the chunk sizes.
+    """
+
+    def __init__(self, size: int, seed: int = 0) -> None:
+        import numpy as np
+
+        self.size = size
+        self._rng = np.random.default_rng(seed)
+        self._frame: Any = None
+        self._keys: Any = None
+
+    def add(self, chunk: Any) -> None:
+        import numpy as np
+        import pandas as pd
+
+        keys = self._rng.random(len(chunk))
+        if self._frame is None:
+            frame, every = chunk, keys
+        else:
+            frame = pd.concat([self._frame, chunk], ignore_index=True)
+            every = np.concatenate([self._keys, keys])
+        if len(frame) > self.size:
+            keep = np.sort(np.argpartition(every, self.size - 1)[: self.size])
+            frame, every = frame.iloc[keep], every[keep]
+        self._frame, self._keys = frame.reset_index(drop=True), every
+
+    def frame(self) -> Any:
+        return self._frame
+
+
+def _approximate(report: Any) -> list[dict[str, str]]:
+    """List the report's approximate statistics: one per column and test, with why."""
+    frame = report.to_frame()
+    if "exact" in frame.columns:
+        mask = ~frame["exact"].astype(bool) & frame["statistic"].notna()
+    else:
+        mask = frame["note"].astype(str).str.startswith("approximate")
+    return [
+        {"column": str(row.column), "test": str(row.test), "note": str(row.note)}
+        for row in frame[mask].itertuples(index=False)
+    ]
+
+
+def _not_computed(report: Any) -> list[dict[str, str]]:
+    """List the tests left out on tested columns (Wasserstein from counts), with why."""
+    frame = report.to_frame()
+    untestable = set(report.untestable)
+    reasons = frame["reason"].fillna("").astype(str)
+    mask = (reasons != "") & ~frame["column"].isin(untestable)
+    return [
+        {"column": str(row.column), "test": str(row.test), "reason": str(row.reason)}
+        for row in frame[mask].itertuples(index=False)
+    ]
 
 
 def _names(columns: Any, limit: int = 20) -> str:
@@ -562,6 +756,8 @@ def _drift_text(report: Any, inputs: dict[str, dict[str, Any]]) -> str:
     headers += ["p-value"] if has_p else []
     drifted = set(report.drifted_columns)
     untestable = dict(report.untestable)
+    approximate = _approximate(report)
+    rough = {(a["column"], a["test"]) for a in approximate}
     rows = []
     notes = False
     for name, group in frame.groupby("column", sort=False):
@@ -577,7 +773,8 @@ def _drift_text(report: Any, inputs: dict[str, dict[str, Any]]) -> str:
             if row is None:
                 cells.append("")
             else:
-                cells.append(_number(row.statistic) + ("*" if row.drifted else ""))
+                mark = "~" if (column, test) in rough else ""
+                cells.append(mark + _number(row.statistic) + ("*" if row.drifted else ""))
         if has_p:
             pvalues = [float(by_test[t].p_value) for t in _PVALUE_TESTS if t in by_test]
             pvalues = [p for p in pvalues if not math.isnan(p)]
@@ -599,7 +796,24 @@ def _drift_text(report: Any, inputs: dict[str, dict[str, Any]]) -> str:
         lines.append(f"\nnot in the reference (not tested): {_names(report.extra_columns)}")
     if "jensen_shannon" in tests:
         lines.append("js = jensen_shannon")
+    lines += _exactness_lines(approximate, _not_computed(report))
     return "\n".join(lines)
+
+
+def _exactness_lines(
+    approximate: list[dict[str, str]], not_computed: list[dict[str, str]], limit: int = 10
+) -> list[str]:
+    """Legend lines: which statistics are approximate (and why), which were not computed."""
+    lines = [_cut(f"~ {a['column']} {a['test']}: {a['note']}", 400) for a in approximate[:limit]]
+    if len(approximate) > limit:
+        lines.append(f"~ ... {len(approximate) - limit} more (--format json lists them all)")
+    if approximate:
+        lines.append("every other statistic is exact")
+    reasons = {n["test"]: n["reason"] for n in not_computed}
+    for test, reason in reasons.items():
+        count = sum(n["test"] == test for n in not_computed)
+        lines.append(f"{test} not computed on {_count(count, 'column')}: {reason}")
+    return ["", *lines] if lines else []
 
 
 # -- validate ------------------------------------------------------------------------

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from mlkit._frames import is_dask_frame, iter_pieces, map_reduce
 from mlkit.drift._binned import (
     bin_counts,
     bin_counts_sorted,
@@ -34,6 +36,17 @@ from mlkit.drift._missing import missing_rate_test_from_counts
 from mlkit.drift._profile import BatchProfile, BinSpec, ReferenceProfile
 from mlkit.drift._pvalues import cvm_pvalue, ks_pvalue, ks_pvalue_decide
 from mlkit.drift._report import Block, DriftReport, Rows, Verdicts
+from mlkit.drift._scale import (
+    RefConfig,
+    ReferenceCounts,
+    count_reference,
+    distinct_points,
+    ks_bounds,
+    ks_count_sorted,
+    merge_reference,
+    sample_points,
+    summarise_reference,
+)
 from mlkit.drift._twosample import KSGrid, TwoSampleStats, ecdf_statistics, integral_table
 from mlkit.errors import ConfigurationError, DataError, NotFittedError
 
@@ -131,6 +144,15 @@ class DriftDetector:
         with a missing value is reported untestable; ``"raise"``: a missing
         value raises :class:`~mlkit.errors.DataError`. Infinite values in
         numeric columns count as missing.
+    max_sorted
+        The most rows of a reference given in pieces (an iterable of pandas
+        chunks or a Dask frame) that :meth:`fit` holds sorted, per numeric
+        column. At or below it every statistic equals the pandas result.
+        Above it the reference is summarised without holding its values
+        (exact counts on edges taken from a hash sample of its distinct
+        values): KS is then bounded rather than exact, and the binned
+        statistics use sampled bin edges (see the scaling page of the docs). A pandas
+        reference is always held sorted.
 
     Examples
     --------
@@ -167,6 +189,7 @@ class DriftDetector:
         binning: Literal["quantile", "uniform"] = "quantile",
         ks_method: Literal["fast", "auto", "exact", "asymp"] = "fast",
         nan_policy: Literal["raise", "omit", "propagate"] = "omit",
+        max_sorted: int = 5_000_000,
     ) -> None:
         self.tests = tests
         self.alpha = alpha
@@ -181,6 +204,7 @@ class DriftDetector:
         self.binning = binning
         self.ks_method = ks_method
         self.nan_policy = nan_policy
+        self.max_sorted = max_sorted
 
     # -- configuration -------------------------------------------------------------
 
@@ -208,6 +232,13 @@ class DriftDetector:
         check_choice(self.binning, ("quantile", "uniform"), "binning")
         check_choice(self.ks_method, _KS_METHODS, "ks_method")
         check_choice(self.nan_policy, ("raise", "omit", "propagate"), "nan_policy")
+        max_sorted = getattr(self, "max_sorted", 5_000_000)
+        if not (isinstance(max_sorted, int) and max_sorted >= 2):
+            raise ConfigurationError(
+                f"max_sorted must be an integer >= 2, got {max_sorted!r}",
+                value=max_sorted,
+                expected="an integer >= 2",
+            )
         for name, value in (self.thresholds or {}).items():
             check_choice(name, (*DISTANCE_TESTS, "missing"), "thresholds key")
             if not value >= 0:
@@ -247,15 +278,22 @@ class DriftDetector:
 
     # -- fit -----------------------------------------------------------------------
 
-    def fit(self, reference: pd.DataFrame) -> DriftDetector:
+    def fit(self, reference: pd.DataFrame | Iterable[pd.DataFrame] | Any) -> DriftDetector:
         """Learn the reference: column kinds, sorted values, bins, categories.
 
         Parameters
         ----------
         reference
-            The reference data, at least 2 rows. Column kinds are inferred
-            (see ``max_categories``) unless overridden by ``categorical`` or
-            ``numerical``.
+            The reference data, at least 2 rows: a pandas frame, an iterable
+            of pandas chunks (same columns) or a Dask DataFrame. Column kinds
+            are inferred (see ``max_categories``) unless overridden by
+            ``categorical`` or ``numerical``; for pieces, from the first
+            piece's dtypes and the distinct values of all pieces. Pieces are
+            summarised one at a time (on the workers for Dask) and merged;
+            up to ``max_sorted`` rows the result equals fitting the
+            concatenated pandas frame. Above it a one-shot iterator cannot
+            be read twice and raises :class:`~mlkit.errors.ConfigurationError`:
+            pass a list, a re-iterable object or a Dask frame.
 
         Returns
         -------
@@ -263,6 +301,8 @@ class DriftDetector:
             ``self``, fitted: ``profile_`` holds what was learned.
         """
         self._validate_params()
+        if not _is_pandas(reference):
+            return self._fit_pieces(reference)
         frame = as_frame(reference, name="reference")
         if len(frame) < 2:
             raise DataError(
@@ -302,7 +342,7 @@ class DriftDetector:
         missing = {name: int(frame[name].isna().sum()) for name in columns}
         # Infinite values count as missing (numeric_matrix made them NaN).
         missing.update(zip(numeric, (int(n) for n in ref_sorted.n_missing), strict=True))
-        self.profile_ = ReferenceProfile(
+        profile = ReferenceProfile(
             columns=columns,
             kinds=tuple(kinds),
             reasons=reasons,
@@ -319,12 +359,153 @@ class DriftDetector:
             bins=self.bins,
             binning=self.binning,
         )
+        self._set_fitted(profile, encoder)
+        logger.debug("fitted %r", profile)
+        return self
+
+    def _set_fitted(self, profile: ReferenceProfile, encoder: CategoryEncoder) -> None:
+        self.profile_ = profile
         self._encoder = encoder
         self._grid_cache: KSGrid | None = None
         self._table_cache: FloatArray | None = None
-        self._ref_bin_counts = bin_counts_sorted(ref_sorted, edges)
-        self._ref_grid_counts = bin_counts_sorted(ref_sorted, grid)
-        logger.debug("fitted %r", self.profile_)
+        self._spec_cache: dict[bool, BinSpec] = {}
+        self._ref_ks: tuple[IntArray, IntArray] | None = None
+        if profile.counts is None:
+            self._ref_bin_counts = bin_counts_sorted(profile.sorted, profile.edges)
+            self._ref_grid_counts = bin_counts_sorted(profile.sorted, profile.grid)
+        else:
+            self._ref_bin_counts = profile.counts.bin_counts
+            self._ref_grid_counts = profile.counts.grid_counts
+
+    def _fit_pieces(self, reference: Any) -> DriftDetector:
+        """Fit on chunks or a Dask frame: one pass, or two above ``max_sorted``."""
+        config = RefConfig(
+            categorical=tuple(self.categorical or ()),
+            numerical=tuple(self.numerical or ()),
+            max_categories=self.max_categories,
+            max_sorted=self.max_sorted,
+            raise_on_missing=self.nan_policy == "raise",
+        )
+        one_shot = not is_dask_frame(reference) and iter(reference) is reference
+        summary = map_reduce(
+            reference,
+            functools.partial(summarise_reference, config=config),
+            merge_reference,
+            name="reference",
+        )
+        meta = summary.meta
+        if summary.n_rows < 2:
+            raise DataError(
+                f"reference has {summary.n_rows} row(s); drift tests need at least 2",
+                value=summary.n_rows,
+                expected="at least 2 rows",
+            )
+        if meta.shape[1] == 0:
+            raise DataError("reference has no columns", value=0, expected="at least 1 column")
+        distinct = {
+            name: self.max_categories + 1 if cats is None else len(cats[0])
+            for name, cats in summary.categories.items()
+        }
+        kinds, reasons = infer_kinds(
+            meta,
+            categorical=list(self.categorical or ()),
+            numerical=list(self.numerical or ()),
+            max_categories=self.max_categories,
+            distinct=distinct,
+        )
+        columns = tuple(meta.columns)
+        numeric = tuple(c for c, k in zip(columns, kinds, strict=True) if k == NUMERIC)
+        categorical = tuple(c for c, k in zip(columns, kinds, strict=True) if k == CATEGORICAL)
+        idx = [summary.numeric.index(c) for c in numeric]
+        n_valid = summary.moments.n[idx].astype(np.int64)
+        for j in np.flatnonzero(n_valid == 0):
+            reasons[numeric[j]] = "no values in reference"
+        cats: list[tuple[Any, ...]] = []
+        cat_lists = []
+        for name in categorical:
+            entry = summary.categories[name]
+            assert entry is not None
+            cats.append(entry[0])
+            cat_lists.append(entry[1])
+            if not entry[0]:
+                reasons[name] = "no values in reference"
+        encoder = CategoryEncoder(cats)
+        cat_counts = np.zeros((len(categorical), encoder.width + 1), dtype=np.int64)
+        for i, counts in enumerate(cat_lists):
+            cat_counts[i, : len(counts)] = counts
+        missing = dict(summary.missing)
+        missing.update(zip(numeric, (int(summary.missing_numeric[i]) for i in idx), strict=True))
+        counts_: ReferenceCounts | None = None
+        if summary.values is not None:
+            ref_sorted = sort_columns(summary.values[:, idx])
+            edges = bin_edges(ref_sorted, bins=self.bins, binning=self.binning)
+            grid = bin_edges(ref_sorted, bins=GRID_SIZE, binning="quantile")
+            std = sorted_std(ref_sorted)
+        else:
+            if one_shot:
+                raise ConfigurationError(
+                    f"the reference has {summary.n_rows} rows, more than max_sorted="
+                    f"{self.max_sorted}, and comes as a one-shot iterator: summarising it "
+                    "without holding its values needs a second pass; pass a list of chunks, "
+                    "an object whose __iter__ reads the data again, or a Dask frame",
+                    value=summary.n_rows,
+                    expected=f"at most {self.max_sorted} rows, or a re-iterable reference",
+                )
+            assert summary.samples is not None
+            samples = [summary.samples[i] for i in idx]
+            ref_sorted = SortedColumns(np.empty((len(numeric), 0)), n_valid)
+            grid = _rows(
+                [sample_points(s, np.linspace(0, 1, GRID_SIZE + 1)) for s in samples],
+                GRID_SIZE + 1,
+            )
+            if self.binning == "quantile":
+                edges = _rows(
+                    [sample_points(s, np.linspace(0, 1, self.bins + 1)) for s in samples],
+                    self.bins + 1,
+                )
+            else:
+                low, high = summary.low[idx], summary.high[idx]
+                edges = _rows(
+                    [np.linspace(a, b, self.bins + 1) for a, b in zip(low, high, strict=True)],
+                    self.bins + 1,
+                )
+            points = np.concatenate([s.values for s in samples] or [np.empty(0)])
+            offsets = np.zeros(len(samples) + 1, dtype=np.int64)
+            offsets[1:] = np.cumsum([len(s.values) for s in samples])
+            counts_ = map_reduce(
+                reference,
+                functools.partial(
+                    count_reference,
+                    numeric=numeric,
+                    points=points,
+                    offsets=offsets,
+                    edges=edges,
+                    grid=grid,
+                ),
+                ReferenceCounts.merge,
+                name="reference",
+            )
+            std = summary.moments.std[idx]
+        profile = ReferenceProfile(
+            columns=columns,
+            kinds=tuple(kinds),
+            reasons=reasons,
+            n_rows=summary.n_rows,
+            numeric=numeric,
+            sorted=ref_sorted,
+            edges=edges,
+            grid=grid,
+            std=std,
+            categorical=categorical,
+            categories=tuple(cats),
+            category_counts=cat_counts,
+            missing=missing,
+            bins=self.bins,
+            binning=self.binning,
+            counts=counts_,
+        )
+        self._set_fitted(profile, encoder)
+        logger.debug("fitted %r from pieces", profile)
         return self
 
     @classmethod
@@ -337,12 +518,7 @@ class DriftDetector:
         params.update(bins=profile.bins, binning=profile.binning)
         detector = cls(**params)
         detector._validate_params()
-        detector.profile_ = profile
-        detector._encoder = CategoryEncoder(profile.categories)
-        detector._grid_cache = None
-        detector._table_cache = None
-        detector._ref_bin_counts = bin_counts_sorted(profile.sorted, profile.edges)
-        detector._ref_grid_counts = bin_counts_sorted(profile.sorted, profile.grid)
+        detector._set_fitted(profile, CategoryEncoder(profile.categories))
         return detector
 
     def _check_fitted(self) -> ReferenceProfile:
@@ -356,7 +532,7 @@ class DriftDetector:
 
     # -- test ----------------------------------------------------------------------
 
-    def test(self, current: pd.DataFrame) -> DriftReport:
+    def test(self, current: pd.DataFrame | Iterable[pd.DataFrame] | Any) -> DriftReport:
         """Test ``current`` against the reference.
 
         Columns the reference has but ``current`` lacks, columns of the wrong
@@ -364,11 +540,23 @@ class DriftDetector:
         reason; columns only ``current`` has are listed in
         ``report.extra_columns``. Neither stops the other columns being tested.
 
+        ``current`` is a pandas frame, an iterable of pandas chunks or a Dask
+        DataFrame. Chunks and partitions are summarised one at a time (on the
+        workers for Dask) into one :class:`BatchProfile` with exact KS counts,
+        never collecting the data: KS, PSI, Jensen-Shannon, Hellinger,
+        chi-square, TVD and the missing-rate test then equal the pandas
+        result when the reference is held sorted (see ``max_sorted``);
+        Wasserstein and Cramér-von Mises need the raw values and are
+        reported untestable. Each row's ``exact`` says which (see
+        :meth:`DriftReport.to_frame`).
+
         Returns
         -------
         DriftReport
         """
         profile = self._check_fitted()
+        if not (_is_pandas(current) and profile.held_sorted):
+            return self._test_pieces(current)
         frame = as_frame(current, name="current")
         if len(frame) == 0:
             raise DataError("current has no rows", value=0, expected="at least 1 row")
@@ -469,31 +657,104 @@ class DriftDetector:
             }
         )
         result: pd.DataFrame = pd.concat(
-            [front, out.drop(columns=["chunk", "tested"]).reset_index(drop=True)], axis=1
+            [front, out.drop(columns=["chunk", "tested", "exact"]).reset_index(drop=True)],
+            axis=1,
         )
         return result
 
     # -- profiles ------------------------------------------------------------------
 
-    def profile(self, data: pd.DataFrame | None = None) -> BatchProfile:
+    def profile(
+        self,
+        data: pd.DataFrame | Iterable[pd.DataFrame] | Any | None = None,
+        *,
+        exact_ks: bool = False,
+    ) -> BatchProfile:
         """Return a :class:`BatchProfile` of ``data`` (empty when ``None``).
 
-        Update it with more chunks (``profile.update(chunk)``), merge it with
-        profiles of other chunks, then :meth:`test_profile` it.
+        ``data`` is a pandas frame, an iterable of pandas chunks or a Dask
+        DataFrame (summarised per partition on the workers, then merged).
+        Update the profile with more chunks (``profile.update(chunk)``),
+        merge it with profiles of other chunks, then :meth:`test_profile` it.
+
+        With ``exact_ks=True`` the profile also counts the batch at the
+        reference's distinct values (``2 d + 1`` counters per numeric
+        column), which makes its KS statistic exact when the reference is
+        held sorted. The default keeps the constant-size grid, whose KS is a
+        bounded approximation. Profiles merge only with the same setting.
         """
-        profile = self._check_fitted()
-        batch = BatchProfile.empty(BinSpec.of(profile))
-        return batch if data is None else batch.update(data)
+        self._check_fitted()
+        spec = self._spec(exact_ks)
+        if data is None:
+            return BatchProfile.empty(spec)
+        if _is_pandas(data):
+            return BatchProfile.empty(spec).update(data)
+        return _profile_of(data, spec, raise_missing=False, name="data")
+
+    def _spec(self, exact_ks: bool) -> BinSpec:
+        cache: dict[bool, BinSpec] = self.__dict__.setdefault("_spec_cache", {})
+        if exact_ks not in cache:
+            profile = self.profile_
+            points: tuple[FloatArray, IntArray] | None = None
+            if exact_ks and profile.counts is None:
+                points = distinct_points(profile.sorted)
+            elif exact_ks:
+                assert profile.counts is not None
+                points = (profile.counts.ks_points, profile.counts.ks_offsets)
+            cache[exact_ks] = BinSpec.of(profile, ks_points=points)
+        return cache[exact_ks]
+
+    def _ref_ks_counts(self) -> tuple[IntArray, IntArray]:
+        profile = self.profile_
+        if profile.counts is not None:
+            return profile.counts.ks_below, profile.counts.ks_equal
+        cached: tuple[IntArray, IntArray] | None = getattr(self, "_ref_ks", None)
+        if cached is None:
+            spec = self._spec(True)
+            assert spec.ks_points is not None
+            assert spec.ks_offsets is not None
+            cached = ks_count_sorted(profile.sorted, spec.ks_points, spec.ks_offsets)
+            self._ref_ks = cached
+        return cached
+
+    def _test_pieces(self, current: Any) -> DriftReport:
+        profile = self.profile_
+        batch = _profile_of(
+            current, self._spec(True), raise_missing=self.nan_policy == "raise", name="current"
+        )
+        if batch.n_rows == 0:
+            raise DataError("current has no rows", value=0, expected="at least 1 row")
+        seen = set(batch.columns_seen)
+        known = set(profile.columns)
+        absent = tuple(c for c in profile.columns if c not in seen)
+        extra = tuple(c for c in batch.columns_seen if c not in known)
+        reasons = dict.fromkeys(absent, "missing from current")
+        reasons.update({k: v for k, v in batch.reasons.items() if k not in reasons})
+        return self._test_batch(batch, reasons=reasons, absent=absent, extra=extra)
 
     def test_profile(self, batch: BatchProfile) -> DriftReport:
         """Test a :class:`BatchProfile` (see its docstring for which statistics are exact)."""
-        profile = self._check_fitted()
+        self._check_fitted()
+        return self._test_batch(batch, reasons={}, absent=(), extra=())
+
+    def _test_batch(
+        self,
+        batch: BatchProfile,
+        *,
+        reasons: Mapping[str, str],
+        absent: tuple[str, ...],
+        extra: tuple[str, ...],
+    ) -> DriftReport:
+        profile = self.profile_
         if batch.fingerprint != profile.fingerprint:
             raise ConfigurationError(
                 "this batch profile was built against another reference profile",
                 value=batch.fingerprint,
                 expected=profile.fingerprint,
             )
+        num_ks = None
+        if batch.ks_below is not None and batch.ks_equal is not None:
+            num_ks = (batch.ks_below, batch.ks_equal)
         k_num = len(profile.numeric)
         enc = _Batch(
             n_groups=1,
@@ -504,15 +765,16 @@ class DriftDetector:
             num_missing=batch.missing_numeric,
             num_ref=np.arange(k_num),
             num_group=np.zeros(k_num, dtype=np.int64),
-            num_reason=[""] * k_num,
+            num_reason=[reasons.get(n, "") for n in profile.numeric],
             cat_counts=batch.category_counts,
             cat_missing=batch.missing_categorical,
             cat_ref=np.arange(len(profile.categorical)),
             cat_group=np.zeros(len(profile.categorical), dtype=np.int64),
-            cat_reason=[""] * len(profile.categorical),
-            absent=(),
+            cat_reason=[reasons.get(n, "") for n in profile.categorical],
+            absent=absent,
+            num_ks=num_ks,
         )
-        return self._report(self._evaluate(enc), ())
+        return self._report(self._evaluate(enc), extra, summarised=True)
 
     # -- internals -----------------------------------------------------------------
 
@@ -684,7 +946,10 @@ class DriftDetector:
             unseen=np.zeros(len(ref_idx), dtype=np.int64),
         )
         stats: TwoSampleStats | None = None
+        ks_bound: tuple[FloatArray, FloatArray] | None = None
         from_profile = batch.num_sorted is None
+        binned_exact = not from_profile or profile.held_sorted
+        binned_note = "" if binned_exact else _SAMPLED_BINS_NOTE
         if batch.num_sorted is not None and {"ks", "cvm", "wasserstein"} & set(tests):
             stats = ecdf_statistics(
                 profile.sorted,
@@ -700,6 +965,14 @@ class DriftDetector:
                 ),
                 ref_index=ref_idx,
             )
+        elif "ks" in tests and batch.num_ks is not None:
+            spec = self._spec(True)
+            assert spec.ks_offsets is not None
+            d_grid, d_upper, width = ks_bounds(
+                *self._ref_ks_counts(), *batch.num_ks, spec.ks_offsets
+            )
+            stats = TwoSampleStats(d_grid, d_grid, None, None)
+            ks_bound = (d_upper, width)
         elif "ks" in tests:
             assert batch.num_grid is not None
             d_grid = _ks_from_grid(self._ref_grid_counts[ref_idx], batch.num_grid)
@@ -722,11 +995,24 @@ class DriftDetector:
                 snap = "auto" if method == "fast" else method
                 d = snap_if_exact(stats.ks, n_ref, n_cur, snap)
                 p = ks_pvalue(d, n_ref, n_cur, method=method)
-                note = _KS_PROFILE_NOTE if from_profile else ""
-                rows.add(block, test="ks", statistic=d, p_value=p, note=note)
+                if ks_bound is None:
+                    note: Any = _KS_PROFILE_NOTE if from_profile else ""
+                    rows.add(
+                        block, test="ks", statistic=d, p_value=p, note=note, exact=not from_profile
+                    )
+                else:
+                    exact, note = self._ks_bound_notes(stats.ks, d, p, ks_bound, n_ref, n_cur)
+                    rows.add(block, test="ks", statistic=d, p_value=p, note=note, exact=exact)
             elif test == "cvm" and (stats is None or stats.cvm_u is None):
                 nan = np.full(len(ref_idx), np.nan)
-                rows.add(block, test="cvm", statistic=nan, p_value=nan, reason=needs_values)
+                rows.add(
+                    block,
+                    test="cvm",
+                    statistic=nan,
+                    p_value=nan,
+                    reason=needs_values,
+                    exact=False,
+                )
             elif test == "cvm":
                 assert stats is not None
                 assert stats.cvm_u is not None
@@ -743,6 +1029,7 @@ class DriftDetector:
                     statistic=nan,
                     threshold=thresholds[test],
                     reason=needs_values,
+                    exact=False,
                 )
             elif test == "wasserstein":
                 assert stats is not None
@@ -751,9 +1038,41 @@ class DriftDetector:
                 rows.add(block, test=test, statistic=w, threshold=thresholds[test])
             elif test in ("psi", "jensen_shannon", "hellinger"):
                 value = _binned(test, ref_bins, cur_bins)
-                rows.add(block, test=test, statistic=value, threshold=thresholds[test])
+                rows.add(
+                    block,
+                    test=test,
+                    statistic=value,
+                    threshold=thresholds[test],
+                    note=binned_note,
+                    exact=binned_exact,
+                )
             elif test == "missing":
                 self._missing_row(block, thresholds["missing"], rows)
+
+    def _ks_bound_notes(
+        self,
+        d_grid: FloatArray,
+        d: FloatArray,
+        p: FloatArray,
+        bound: tuple[FloatArray, FloatArray],
+        n_ref: IntArray,
+        n_cur: IntArray,
+    ) -> tuple[NDArray[np.bool_], NDArray[np.object_]]:
+        """Which KS rows are exact, and the note with the bound for the others."""
+        d_upper, width = bound
+        exact = ~(d_upper > d_grid)  # NaN (untestable) rows count as exact: nothing to bound
+        note = np.full(len(d), "", dtype=object)
+        loose = np.flatnonzero(~exact)
+        if len(loose):
+            snap = "auto" if self.ks_method == "fast" else self.ks_method
+            d_hi = snap_if_exact(d_upper[loose], n_ref[loose], n_cur[loose], snap)
+            method = "auto" if self.ks_method == "fast" else self.ks_method
+            p_hi = ks_pvalue(d_hi, n_ref[loose], n_cur[loose], method=method)
+            for i, k in enumerate(loose):
+                note[k] = _KS_BOUND_NOTE.format(
+                    lo=d[k], hi=d_hi[i], w=width[k], p_lo=p[k], p_hi=p_hi[i]
+                )
+        return exact, note
 
     def _categorical_rows(
         self,
@@ -796,7 +1115,9 @@ class DriftDetector:
     def _column_verdicts(self, rows: Rows) -> Verdicts:
         return rows.verdicts(self.decision)
 
-    def _report(self, rows: Rows, extra: tuple[str, ...]) -> DriftReport:
+    def _report(
+        self, rows: Rows, extra: tuple[str, ...], *, summarised: bool = False
+    ) -> DriftReport:
         profile = self.profile_
         verdict = self._column_verdicts(rows)
         return DriftReport.build(
@@ -808,6 +1129,7 @@ class DriftDetector:
             correction=self.correction,
             drift_share=self.drift_share,
             decision=self.decision,
+            summarised=summarised,
         )
 
     def __repr__(self) -> str:
@@ -815,6 +1137,17 @@ class DriftDetector:
         return f"DriftDetector(tests={self.tests!r}, alpha={self.alpha!r}, {fitted})"
 
 
+_KS_BOUND_NOTE = (
+    "approximate: reference larger than max_sorted, summarised on sampled points; "
+    "the exact KS statistic D lies in [{lo:.6g}, {hi:.6g}] (width at most w = {w:.3g}). "
+    "statistic and p_value are at the lower end D_grid (p_value is then an upper bound "
+    "of the exact p-value), so drift is flagged only when every D in the interval "
+    "rejects; the p-value at the upper end is {p_hi:.3g}"
+)
+_SAMPLED_BINS_NOTE = (
+    "bin edges from a sample of a reference larger than max_sorted: the statistic is "
+    "exact for these edges, which differ from the pandas quantile edges"
+)
 _KS_PROFILE_NOTE = (
     "approximate: KS from a merged profile; statistic is a lower bound, "
     "see BatchProfile for the bound"
@@ -840,6 +1173,7 @@ class _Batch:
     cat_group: IntArray
     cat_reason: list[str]
     absent: tuple[str, ...]
+    num_ks: tuple[IntArray, IntArray] | None = None
 
 
 def _ks_from_grid(ref_counts: IntArray, cur_counts: IntArray) -> FloatArray:
@@ -888,3 +1222,45 @@ def _raise_on_missing(frame: pd.DataFrame, columns: Sequence[str], label: str) -
             value=float("nan"),
             expected="no missing values under nan_policy='raise'",
         )
+
+
+def _is_pandas(data: Any) -> bool:
+    """Whether ``data`` is one frame: a DataFrame, or what ``as_frame`` turns into one."""
+    import pandas as pd
+
+    return isinstance(data, pd.DataFrame | dict) or (
+        isinstance(data, np.ndarray) and data.ndim == 2
+    )
+
+
+def _rows(parts: Sequence[FloatArray], width: int) -> FloatArray:
+    if not parts:
+        return np.empty((0, width))
+    return np.vstack(parts).astype(np.float64)
+
+
+def _profile_of(data: Any, spec: BinSpec, *, raise_missing: bool, name: str) -> BatchProfile:
+    """Profile pandas chunks in place, one at a time, or Dask partitions on the workers."""
+    if is_dask_frame(data):
+        return map_reduce(
+            data,
+            functools.partial(_profile_piece, spec=spec, raise_missing=raise_missing),
+            BatchProfile.merge,
+            name=name,
+        )
+    batch = BatchProfile.empty(spec)
+    for piece in iter_pieces(data, name=name):
+        _profile_piece(piece, spec, raise_missing, into=batch)
+    return batch
+
+
+def _profile_piece(
+    piece: pd.DataFrame, spec: BinSpec, raise_missing: bool, into: BatchProfile | None = None
+) -> BatchProfile:
+    """Profile one chunk or partition (runs on the Dask workers)."""
+    if raise_missing:
+        present = set(piece.columns)
+        _raise_on_missing(
+            piece, [c for c in (*spec.numeric, *spec.categorical) if c in present], "current"
+        )
+    return (BatchProfile.empty(spec) if into is None else into).update(piece)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -67,6 +67,7 @@ def infer_kinds(
     categorical: Sequence[str] = (),
     numerical: Sequence[str] = (),
     max_categories: int = 20,
+    distinct: Mapping[str, int] | None = None,
 ) -> tuple[list[str], dict[str, str]]:
     """Decide each column's kind; return the kinds and the reasons for unsupported ones.
 
@@ -74,7 +75,9 @@ def infer_kinds(
     categorical; floats are numeric; integers are categorical when they hold at
     most ``max_categories`` distinct values (codes, ratings, counts of a few
     values) and numeric otherwise; datetimes and timedeltas are not tested.
-    ``categorical`` and ``numerical`` override the rule by name.
+    ``categorical`` and ``numerical`` override the rule by name. ``distinct``
+    gives integer columns' distinct counts when ``frame`` holds only the
+    dtypes (a reference summarised piece by piece).
     """
     import pandas as pd
     from pandas.api import types
@@ -119,7 +122,12 @@ def infer_kinds(
         elif types.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
             kinds.append(CATEGORICAL)
         elif types.is_integer_dtype(dtype):
-            few = series.nunique(dropna=True) <= max_categories
+            n_distinct = (
+                distinct[name]
+                if distinct is not None and name in distinct
+                else series.nunique(dropna=True)
+            )
+            few = n_distinct <= max_categories
             kinds.append(CATEGORICAL if few else NUMERIC)
         elif types.is_float_dtype(dtype):
             kinds.append(NUMERIC)

@@ -30,11 +30,15 @@ from numpy.typing import NDArray
 from mlkit._atomic import atomic_open
 from mlkit.drift._binned import bin_counts
 from mlkit.drift._common import SortedColumns
+from mlkit.drift._scale import ReferenceCounts, ks_count
 from mlkit.errors import ConfigurationError, DataError
 
 __all__ = ["BatchProfile", "BinSpec", "ReferenceProfile"]
 
 FORMAT_VERSION = 1
+#: Profiles of a reference above ``max_sorted`` (no sorted values, sampled counts)
+#: are written as version 2, so an mlkit that predates them refuses to load them.
+COUNTS_FORMAT_VERSION = 2
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
@@ -93,6 +97,17 @@ class ReferenceProfile:
     missing: Mapping[str, int]
     bins: int
     binning: str
+    counts: ReferenceCounts | None = None
+
+    @property
+    def held_sorted(self) -> bool:
+        """Whether the reference values are held sorted (``False`` above ``max_sorted``).
+
+        Without them the reference is known through :attr:`counts`, exact
+        counts on edges taken from a sample of it, and the KS statistic is
+        bounded rather than exact.
+        """
+        return self.counts is None
 
     @property
     def fingerprint(self) -> str:
@@ -101,12 +116,14 @@ class ReferenceProfile:
         digest.update(json.dumps(self._header(), sort_keys=True, default=str).encode())
         digest.update(np.ascontiguousarray(self.grid).tobytes())
         digest.update(np.ascontiguousarray(self.edges).tobytes())
+        if self.counts is not None:
+            digest.update(np.ascontiguousarray(self.counts.ks_points).tobytes())
         return digest.hexdigest()
 
     def _header(self) -> dict[str, Any]:
         return {
             "format": "mlkit.drift.ReferenceProfile",
-            "version": FORMAT_VERSION,
+            "version": FORMAT_VERSION if self.counts is None else COUNTS_FORMAT_VERSION,
             "columns": list(self.columns),
             "kinds": list(self.kinds),
             "reasons": dict(self.reasons),
@@ -117,6 +134,7 @@ class ReferenceProfile:
             "missing": {k: int(v) for k, v in self.missing.items()},
             "bins": self.bins,
             "binning": self.binning,
+            **({} if self.counts is None else {"held_sorted": False}),
         }
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -155,6 +173,13 @@ class ReferenceProfile:
             "std": self.std,
             "category_counts": self.category_counts,
         }
+        if self.counts is not None:
+            arrays.update(
+                {
+                    f"counts_{f.name}": getattr(self.counts, f.name)
+                    for f in attrs.fields(ReferenceCounts)
+                }
+            )
         with atomic_open(target, "wb") as fh:
             np.savez(fh, allow_pickle=False, **arrays)
         return target
@@ -170,14 +195,20 @@ class ReferenceProfile:
                     value=header.get("format"),
                     expected="mlkit.drift.ReferenceProfile",
                 )
-            if header.get("version") != FORMAT_VERSION:
+            if header.get("version") not in (FORMAT_VERSION, COUNTS_FORMAT_VERSION):
                 raise DataError(
                     f"reference profile format version {header.get('version')!r} is not "
-                    f"supported by this mlkit (reads version {FORMAT_VERSION})",
+                    f"supported by this mlkit (reads versions {FORMAT_VERSION} and "
+                    f"{COUNTS_FORMAT_VERSION})",
                     value=header.get("version"),
-                    expected=str(FORMAT_VERSION),
+                    expected=f"{FORMAT_VERSION} or {COUNTS_FORMAT_VERSION}",
                 )
             arrays = {key: data[key] for key in data.files if key != "meta"}
+        counts = None
+        if header.get("held_sorted", True) is False:
+            counts = ReferenceCounts(
+                **{f.name: arrays[f"counts_{f.name}"] for f in attrs.fields(ReferenceCounts)}
+            )
         return cls(
             columns=tuple(header["columns"]),
             kinds=tuple(header["kinds"]),
@@ -194,6 +225,7 @@ class ReferenceProfile:
             missing={k: int(v) for k, v in header["missing"].items()},
             bins=int(header["bins"]),
             binning=str(header["binning"]),
+            counts=counts,
         )
 
     def __repr__(self) -> str:
@@ -217,10 +249,24 @@ class BinSpec:
     edges: FloatArray
     grid: FloatArray
     categories: tuple[tuple[Any, ...], ...]
+    ks_points: FloatArray | None = None
+    ks_offsets: IntArray | None = None
+    ks_exact: bool = False
 
     @classmethod
-    def of(cls, reference: ReferenceProfile) -> BinSpec:
-        """Return the counting spec of ``reference``."""
+    def of(
+        cls,
+        reference: ReferenceProfile,
+        *,
+        ks_points: tuple[FloatArray, IntArray] | None = None,
+    ) -> BinSpec:
+        """Return the counting spec of ``reference``.
+
+        ``ks_points`` (flat points and column offsets) adds the KS counts; the
+        detector passes the reference's distinct values when it holds them
+        sorted (exact KS) or the sampled points of :attr:`ReferenceProfile.counts`.
+        """
+        points, offsets = ks_points if ks_points is not None else (None, None)
         return cls(
             fingerprint=reference.fingerprint,
             numeric=reference.numeric,
@@ -228,6 +274,9 @@ class BinSpec:
             edges=reference.edges,
             grid=reference.grid,
             categories=reference.categories,
+            ks_points=points,
+            ks_offsets=offsets,
+            ks_exact=ks_points is not None and reference.held_sorted,
         )
 
 
@@ -237,19 +286,25 @@ class BatchProfile:
 
     Create one with :meth:`mlkit.drift.DriftDetector.profile`, feed it with
     :meth:`update`, combine partial profiles with :meth:`merge`, and test it
-    with :meth:`mlkit.drift.DriftDetector.test_profile`. Memory is constant:
-    ``n_numeric x (grid_size + bins)`` and ``n_categorical x categories``
-    counters, whatever the number of rows seen.
+    with :meth:`mlkit.drift.DriftDetector.test_profile`. Memory does not grow
+    with the rows seen: ``n_numeric x (grid_size + bins)`` and
+    ``n_categorical x categories`` counters, plus, with ``exact_ks=True``,
+    ``2 d + 1`` KS counters per numeric column (``d``: the reference's
+    distinct values, or the sampled points of a reference above
+    ``max_sorted``).
 
     From a profile, PSI, Jensen-Shannon, Hellinger, chi-square, TVD and the
     missing-rate test are exact: they only need counts on the reference bins.
-    KS is bounded: the statistic on the grid of reference quantiles,
-    ``D_grid``, satisfies ``D_grid <= D <= D_grid + w``, where ``w`` is the
-    largest share of either sample in one grid cell (about ``1 / grid_size``
-    for the reference). The report's KS ``statistic`` is ``D_grid`` and its
-    p-value is computed from it, so it errs towards not flagging; the row's
-    ``note`` says so. Wasserstein and Cramér-von Mises need the raw values and
-    are reported untestable from profiles.
+    KS is exact with ``exact_ks=True`` when the reference is held sorted
+    (``ks_below``/``ks_equal`` count the batch at every distinct reference
+    value, where ``F_ref`` steps; see :mod:`mlkit.drift._scale`). Otherwise it
+    is bounded: the statistic read at the points, ``D_grid``, satisfies
+    ``D_grid <= D <= D_grid + w``, where ``w`` is the largest share of either
+    sample in one cell (about ``1 / grid_size`` for the reference). The
+    report's KS ``statistic`` is then ``D_grid`` and its p-value is computed
+    from it, so it errs towards not flagging; the row's ``note`` says so and
+    its ``exact`` is False. Wasserstein and Cramér-von Mises need the raw
+    values and are reported untestable from profiles.
     """
 
     spec: BinSpec
@@ -259,13 +314,23 @@ class BatchProfile:
     missing_numeric: IntArray
     missing_categorical: IntArray
     n_rows: int = 0
+    ks_below: IntArray | None = None
+    ks_equal: IntArray | None = None
+    columns_seen: tuple[Any, ...] = ()
+    reasons: dict[str, str] = attrs.field(factory=dict)
 
     @classmethod
     def empty(cls, spec: BinSpec) -> BatchProfile:
         """Return a profile of no rows."""
         k_num, k_cat = len(spec.numeric), len(spec.categorical)
         width = max((len(c) for c in spec.categories), default=0) + 1
+        ks_below = ks_equal = None
+        if spec.ks_points is not None:
+            ks_below = np.zeros(len(spec.ks_points) + k_num, dtype=np.int64)
+            ks_equal = np.zeros(len(spec.ks_points), dtype=np.int64)
         return cls(
+            ks_below=ks_below,
+            ks_equal=ks_equal,
             spec=spec,
             grid_counts=np.zeros((k_num, spec.grid.shape[1] - 1), dtype=np.int64),
             bin_counts=np.zeros((k_num, spec.edges.shape[1] - 1), dtype=np.int64),
@@ -289,7 +354,15 @@ class BatchProfile:
 
         frame = as_frame(chunk, name="chunk")
         spec = self.spec
-        values, _ = numeric_matrix(with_columns(frame, spec.numeric), spec.numeric)
+        values, bad = numeric_matrix(with_columns(frame, spec.numeric), spec.numeric)
+        for name, why in bad.items():
+            self.reasons.setdefault(name, why)
+        seen = set(self.columns_seen)
+        self.columns_seen += tuple(c for c in frame.columns if c not in seen)
+        if self.ks_below is not None and self.ks_equal is not None:
+            assert spec.ks_points is not None
+            assert spec.ks_offsets is not None
+            ks_count(values, spec.ks_points, spec.ks_offsets, into=(self.ks_below, self.ks_equal))
         encoder = CategoryEncoder(spec.categories)
         codes = encoder.codes(with_columns(frame, spec.categorical), spec.categorical)
         cat_counts, cat_missing = encoder.counts(codes)
@@ -318,6 +391,11 @@ class BatchProfile:
             missing_numeric=self.missing_numeric + other.missing_numeric,
             missing_categorical=self.missing_categorical + other.missing_categorical,
             n_rows=self.n_rows + other.n_rows,
+            ks_below=_add(self.ks_below, other.ks_below),
+            ks_equal=_add(self.ks_equal, other.ks_equal),
+            columns_seen=self.columns_seen
+            + tuple(c for c in other.columns_seen if c not in set(self.columns_seen)),
+            reasons={**other.reasons, **self.reasons},
         )
 
     def __repr__(self) -> str:
@@ -325,3 +403,9 @@ class BatchProfile:
             f"BatchProfile({self.n_rows} rows, {len(self.spec.numeric)} numeric, "
             f"{len(self.spec.categorical)} categorical)"
         )
+
+
+def _add(a: IntArray | None, b: IntArray | None) -> IntArray | None:
+    if a is None or b is None:
+        return None
+    return a + b

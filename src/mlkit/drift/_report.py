@@ -103,10 +103,16 @@ class Rows:
         statistic: FloatArray,
         p_value: FloatArray | None = None,
         threshold: float | None = None,
-        note: str = "",
+        note: str | NDArray[np.object_] = "",
         reason: NDArray[np.object_] | None = None,
+        exact: bool | NDArray[np.bool_] = True,
     ) -> None:
-        """Add one test's rows for a block of columns (``reason`` overrides the block's)."""
+        """Add one test's rows for a block of columns (``reason`` overrides the block's).
+
+        ``exact`` says whether the statistic equals the one computed from the
+        raw values (False for bounded or sampled statistics); ``note`` is one
+        string for all rows or one per row.
+        """
         k = len(block.column)
         self._parts.append(
             {
@@ -125,7 +131,12 @@ class Rows:
                 "missing_current": np.asarray(block.missing_current, dtype=np.int64),
                 "unseen_categories": np.asarray(block.unseen, dtype=np.int64),
                 "reason": np.asarray(block.reason if reason is None else reason, dtype=object),
-                "note": np.full(k, note, dtype=object),
+                "note": (
+                    np.full(k, note, dtype=object)
+                    if isinstance(note, str)
+                    else np.asarray(note, dtype=object)
+                ),
+                "exact": np.broadcast_to(np.asarray(exact, dtype=bool), (k,)).copy(),
             }
         )
 
@@ -153,6 +164,7 @@ class Rows:
             "unseen_categories",
             "reason",
             "note",
+            "exact",
         ]
         if self._parts:
             data = {key: np.concatenate([p[key] for p in self._parts]) for key in keys}
@@ -274,7 +286,7 @@ class Rows:
         pos = np.array([order_of.get(c, len(order_of)) for c in data["column"]], dtype=np.int64)
         order = np.lexsort((pos, data["group"]))
         out = {"chunk": data["group"][order]}
-        for key in (*FRAME_COLUMNS, "note", "tested"):
+        for key in (*FRAME_COLUMNS, "note", "exact", "tested"):
             values = data[key][order]
             if key in ("reason", "note"):
                 # Empty strings mean "nothing to say": show them as None.
@@ -329,6 +341,10 @@ class DriftReport:
         Columns in current that the reference lacks (not tested).
     alpha, correction, decision, drift_share
         The settings the verdicts were made with.
+    summarised
+        Whether the report was computed from summaries (chunks, a Dask frame
+        or a :class:`BatchProfile`) rather than a pandas frame: then
+        :meth:`to_frame` adds the ``exact`` column by default.
     """
 
     drifted: bool
@@ -342,6 +358,7 @@ class DriftReport:
     decision: str
     drift_share: float
     _table: Mapping[str, NDArray[Any]] = attrs.field(alias="table")
+    summarised: bool = attrs.field(default=False, kw_only=True)
 
     @classmethod
     def build(
@@ -355,6 +372,7 @@ class DriftReport:
         correction: str | None,
         drift_share: float,
         decision: str,
+        summarised: bool = False,
     ) -> DriftReport:
         """Assemble a report from the decided rows of one batch."""
         drifted_set = {c for c, d in zip(verdicts.column, verdicts.drifted, strict=True) if d}
@@ -388,21 +406,34 @@ class DriftReport:
             decision=decision,
             drift_share=drift_share,
             table=table,
+            summarised=summarised,
         )
 
-    def to_frame(self) -> pd.DataFrame:
+    def to_frame(self, *, exact: bool | None = None) -> pd.DataFrame:
         """Return one row per column and test (a copy), in reference column order.
 
         Columns: ``column, kind, test, statistic, p_value, threshold, drifted,
         n_reference, n_current, missing_reference, missing_current,
-        unseen_categories, reason, note``. ``threshold`` is the corrected
-        significance level for p-value tests and the effect-size threshold for
-        distances; ``reason`` says why a row could not be tested.
+        unseen_categories, reason, note``, then ``exact``. ``threshold`` is the
+        corrected significance level for p-value tests and the effect-size
+        threshold for distances; ``reason`` says why a row could not be tested.
+
+        ``exact`` (bool) says whether the row's statistic equals the one
+        computed from the raw values in pandas; when it is False, ``note``
+        gives the bound or the reason. The column is included when ``exact``
+        is True, left out when False, and by default (None) included only for
+        a report computed from summaries (chunks, a Dask frame or a
+        :class:`BatchProfile`), so reports of pandas frames keep their
+        columns; every row of those is exact.
         """
-        return _frame({k: v.copy() for k, v in self._table.items()})
+        include = self.summarised if exact is None else exact
+        return _frame({k: v.copy() for k, v in self._table.items() if include or k != "exact"})
 
     def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-safe dict of the verdict and every row (NaN as None)."""
+        """Return a JSON-safe dict of the verdict and every row (NaN as None).
+
+        Every row carries ``exact`` (see :meth:`to_frame`).
+        """
         keys = list(self._table)
         columns = [self._table[key].tolist() for key in keys]
         rows = [

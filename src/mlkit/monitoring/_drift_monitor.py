@@ -27,8 +27,9 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import numpy as np
 
+from mlkit._frames import is_dask_frame, map_reduce, n_pieces
 from mlkit.clock import SystemClock
-from mlkit.drift import DriftDetector, DriftReport, ReferenceProfile
+from mlkit.drift import BatchProfile, DriftDetector, DriftReport, ReferenceProfile
 from mlkit.errors import ConfigurationError, DataError
 from mlkit.monitoring._registry import family
 
@@ -270,7 +271,6 @@ class DriftMonitor:
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._on_report = on_report
         self._columns: tuple[str, ...] = tuple(profile.columns)
-        self._column_set = frozenset(self._columns)
         self._numeric: tuple[str, ...] = tuple(
             c for c, k in zip(profile.columns, profile.kinds, strict=True) if k == _NUMERIC
         )
@@ -368,6 +368,9 @@ class DriftMonitor:
         """Add one record (dict or Series) or a batch (DataFrame) to the current window.
 
         When this completes a window, the window is tested before returning.
+        A Dask DataFrame is too large to buffer: it is handed to
+        :meth:`observe_batch` and tested as one window of its own (the rows
+        pending in the current window stay pending).
 
         Raises
         ------
@@ -383,6 +386,9 @@ class DriftMonitor:
 
             if isinstance(data, pd.DataFrame):
                 self._observe_frame(data)
+                return
+            if is_dask_frame(data):
+                self.observe_batch(data)
                 return
             if isinstance(data, pd.Series):
                 record = {str(k): v for k, v in data.items()}
@@ -437,28 +443,8 @@ class DriftMonitor:
     # -- batches and time --------------------------------------------------------------
 
     def _observe_frame(self, frame: pd.DataFrame) -> None:
-        names = [str(c) for c in frame.columns]
-        for name in self._columns:
-            if name not in names:
-                raise self._missing_column(name)
-        if len(names) != len(self._columns):
-            raise self._unknown_column(dict.fromkeys(names))
-        frame = frame.set_axis(names, axis=1)
-        try:
-            numeric = frame[list(self._numeric)].to_numpy(dtype=np.float64, na_value=np.nan)
-        except (TypeError, ValueError):
-            for name in self._numeric:
-                try:
-                    frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
-                except (TypeError, ValueError):
-                    raise DataError(
-                        f"column {name!r} must hold numbers like the reference, "
-                        f"got dtype {frame[name].dtype}",
-                        column=name,
-                        value=str(frame[name].dtype),
-                        expected="numbers",
-                    ) from None
-            raise
+        frame = _check_columns(frame.columns, self._columns, frame)
+        numeric = _numeric_block(frame, self._numeric)
         other = frame[list(self._other)].to_numpy(dtype=object)
         snapshots: list[_Snapshot] = []
         n = len(frame)
@@ -505,6 +491,88 @@ class DriftMonitor:
             last = len(target) - 1 - np.unique(target[::-1], return_index=True)[1]
             self._num[target[last]] = numeric[keep[last]]
             self._obj[target[last]] = other[keep[last]]
+
+    def observe_batch(self, data: Any, *, split_every: int = 8) -> WindowReport:
+        """Test a whole batch of rows as one window of its own, without buffering it.
+
+        For batches larger than memory: a day of logged requests as a Dask
+        DataFrame, or a file read in chunks. Each piece (a partition, where
+        it lives, or a chunk, one at a time) is summarised by the detector's
+        mergeable :class:`~mlkit.drift.BatchProfile`
+        (:meth:`~mlkit.drift.DriftDetector.profile`); the profiles are merged
+        (a tree reduction on Dask, so only profiles travel, never rows) and
+        tested with :meth:`~mlkit.drift.DriftDetector.test_profile`. The
+        report is exported, kept in :attr:`history` and passed to
+        ``on_report`` like any window's, with ``closed_by="batch"``.
+
+        The result does not depend on how the rows are cut into pieces. The
+        statistics computed from counts on the reference bins (PSI,
+        Jensen-Shannon, Hellinger, chi-square, TVD, missing rate) equal those
+        of the same rows tested as one pandas window; KS is what
+        :meth:`~mlkit.drift.DriftDetector.test_profile` gives (see
+        :class:`~mlkit.drift.BatchProfile` for its bound), and tests that need
+        the raw values (Wasserstein, Cramér-von Mises) are reported
+        untestable. The rows pending in the current window are not touched.
+
+        Parameters
+        ----------
+        data
+            A pandas DataFrame, an iterable of DataFrame chunks, or a
+            ``dask.dataframe.DataFrame`` (the ``dask`` extra), with exactly
+            the reference's columns.
+        split_every
+            Profiles merged per task of the Dask tree reduction.
+
+        Returns
+        -------
+        WindowReport
+            The window's report (also :attr:`latest`).
+
+        Raises
+        ------
+        DataError
+            If a piece lacks a reference column or has one the reference lacks,
+            a numeric column holds non-numbers, or the batch has no rows.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> import pandas as pd
+        >>> from prometheus_client import CollectorRegistry
+        >>> rng = np.random.default_rng(0)
+        >>> reference = pd.DataFrame({"amount": rng.normal(100, 10, 2000)})
+        >>> monitor = DriftMonitor(reference, registry=CollectorRegistry())
+        >>> chunks = (pd.DataFrame({"amount": rng.normal(130, 10, 500)}) for _ in range(4))
+        >>> window = monitor.observe_batch(chunks)
+        >>> window.n_rows, window.closed_by, window.drifted_columns
+        (2000, 'batch', ('amount',))
+        """
+        if is_dask_frame(data):
+            # Fail fast on the client: the meta has the columns and dtypes.
+            _check_columns(data.columns, self._columns, None)
+        start = self._clock.now()
+        summarise = _PieceProfile(self._detector, self._columns, self._numeric)
+        batch = map_reduce(
+            data, summarise, BatchProfile.merge, split_every=split_every, name="batch"
+        )
+        if batch.n_rows == 0:
+            raise DataError("the batch has no rows", value=0, expected="at least 1 row")
+        logger.debug(
+            "profiled a batch of %d rows in %s piece(s)", batch.n_rows, n_pieces(data) or "?"
+        )
+        with self._lock:  # numbered once profiled: a refused batch leaves no gap
+            index = self._index
+            self._index += 1
+            self._total += batch.n_rows
+        return self._publish(
+            lambda: self._detector.test_profile(batch),
+            index=index,
+            start=start,
+            end=self._clock.now(),
+            n_rows=batch.n_rows,
+            n_observed=batch.n_rows,
+            closed_by="batch",
+        )
 
     def tick(self) -> WindowReport | None:
         """Close the current time window if its interval is over, and test it.
@@ -586,20 +654,42 @@ class DriftMonitor:
         for j, name in enumerate(self._other):
             data[name] = snapshot.other[:, j]
         frame = pd.DataFrame({name: data[name] for name in self._columns}, copy=False)
+        return self._publish(
+            lambda: self._detector.test(frame),
+            index=snapshot.index,
+            start=snapshot.start,
+            end=snapshot.end,
+            n_rows=len(frame),
+            n_observed=snapshot.n_observed,
+            closed_by=snapshot.closed_by,
+        )
+
+    def _publish(
+        self,
+        test: Callable[[], DriftReport],
+        *,
+        index: int,
+        start: float,
+        end: float,
+        n_rows: int,
+        n_observed: int,
+        closed_by: str,
+    ) -> WindowReport:
+        """Run ``test``, then record, export and hand out the window's report."""
         with self._report_lock:
             try:
-                report: DriftReport | None = self._detector.test(frame)
+                report: DriftReport | None = test()
                 error = None
             except Exception as exc:  # a window must never break the request path
-                logger.exception("drift test of window %d failed", snapshot.index)
+                logger.exception("drift test of window %d failed", index)
                 report, error = None, f"{type(exc).__name__}: {exc}"
             result = WindowReport(
-                index=snapshot.index,
-                start=snapshot.start,
-                end=snapshot.end,
-                n_rows=len(frame),
-                n_observed=snapshot.n_observed,
-                closed_by=snapshot.closed_by,
+                index=index,
+                start=start,
+                end=end,
+                n_rows=n_rows,
+                n_observed=n_observed,
+                closed_by=closed_by,
                 report=report,
                 error=error,
             )
@@ -611,7 +701,7 @@ class DriftMonitor:
             try:
                 self._on_report(result)
             except Exception:
-                logger.exception("on_report callback failed for window %d", snapshot.index)
+                logger.exception("on_report callback failed for window %d", index)
         return result
 
     def _export(self, result: WindowReport) -> None:
@@ -636,21 +726,10 @@ class DriftMonitor:
     # -- errors (slow path) -------------------------------------------------------------
 
     def _missing_column(self, name: Any) -> DataError:
-        return DataError(
-            f"record lacks reference column {name!r}",
-            column=name,
-            value=None,
-            expected=f"a value for every reference column {list(self._columns)[:10]}",
-        )
+        return _missing_column(name, self._columns)
 
     def _unknown_column(self, record: Mapping[str, Any]) -> DataError:
-        unknown = next(k for k in record if k not in self._column_set)
-        return DataError(
-            f"record has column {unknown!r}, which the reference does not have",
-            column=unknown,
-            value=unknown,
-            expected=f"only the reference columns {list(self._columns)[:10]}",
-        )
+        return _unknown_column(record, self._columns)
 
     def _bad_number(self, record: Mapping[str, Any]) -> DataError:
         for name in self._numeric:
@@ -686,3 +765,78 @@ def _check_int(value: Any, name: str, minimum: int) -> None:
             value=value,
             expected=f"an integer >= {minimum}",
         )
+
+
+def _missing_column(name: Any, columns: Sequence[str]) -> DataError:
+    return DataError(
+        f"record lacks reference column {name!r}",
+        column=name,
+        value=None,
+        expected=f"a value for every reference column {list(columns)[:10]}",
+    )
+
+
+def _unknown_column(record: Mapping[str, Any], columns: Sequence[str]) -> DataError:
+    known = frozenset(columns)
+    unknown = next(k for k in record if k not in known)
+    return DataError(
+        f"record has column {unknown!r}, which the reference does not have",
+        column=unknown,
+        value=unknown,
+        expected=f"only the reference columns {list(columns)[:10]}",
+    )
+
+
+def _check_columns(labels: Any, columns: Sequence[str], frame: pd.DataFrame | None) -> Any:
+    """Check that ``labels`` are exactly ``columns``; return ``frame`` with str labels."""
+    names = [str(c) for c in labels]
+    for name in columns:
+        if name not in names:
+            raise _missing_column(name, columns)
+    if len(names) != len(columns):
+        raise _unknown_column(dict.fromkeys(names), columns)
+    return None if frame is None else frame.set_axis(names, axis=1)
+
+
+def _numeric_block(frame: pd.DataFrame, numeric: Sequence[str]) -> np.ndarray[Any, Any]:
+    """Return the numeric columns as float64 rows, or raise DataError naming a bad one."""
+    try:
+        block: np.ndarray[Any, Any] = frame[list(numeric)].to_numpy(
+            dtype=np.float64, na_value=np.nan
+        )
+        return block
+    except (TypeError, ValueError):
+        for name in numeric:
+            try:
+                frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
+            except (TypeError, ValueError):
+                raise DataError(
+                    f"column {name!r} must hold numbers like the reference, "
+                    f"got dtype {frame[name].dtype}",
+                    column=name,
+                    value=str(frame[name].dtype),
+                    expected="numbers",
+                ) from None
+        raise
+
+
+@attrs.frozen
+class _PieceProfile:
+    """The batch profile of one piece, checked like a frame given to ``observe``.
+
+    A picklable callable: on Dask it runs on the workers, one partition at a
+    time, and only the profile (counters) travels back.
+    """
+
+    detector: DriftDetector
+    columns: tuple[str, ...]
+    numeric: tuple[str, ...]
+
+    def __call__(self, piece: pd.DataFrame) -> BatchProfile:
+        from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+        frame = _check_columns(piece.columns, self.columns, piece)
+        dtypes = frame.dtypes
+        if not all(is_numeric_dtype(dtypes[n]) or is_bool_dtype(dtypes[n]) for n in self.numeric):
+            _numeric_block(frame, self.numeric)  # raises naming the column, or it converts
+        return self.detector.profile(frame)

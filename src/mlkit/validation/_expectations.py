@@ -26,6 +26,7 @@ look at the non-null values.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import math
 import numbers
@@ -37,9 +38,11 @@ import attrs
 import numpy as np
 import pandas as pd
 
+from mlkit._frames import is_dask_frame, map_reduce
 from mlkit.clock import SystemClock
 from mlkit.errors import ConfigurationError, DataError
 from mlkit.protocols import Clock
+from mlkit.validation._scale import is_chunks, merge_counts, value_counts
 from mlkit.validation._severity import check_severity
 
 __all__ = [
@@ -238,6 +241,14 @@ class Expectation:
         What the expectation means, for people reading reports.
     column
         The column it is about, if any.
+    dask
+        Whether ``fn`` can take a ``dask.dataframe.DataFrame`` (and computes
+        what it needs itself). On a Dask frame, an expectation that is not
+        marked is not evaluated: its result fails at ``warning`` severity
+        with a message saying so, whatever its own severity, so the gap shows
+        in reports without failing the batch. The ready-made ``expect_*``
+        expectations need no mark: they run on a Dask frame or chunks from
+        merged per-piece statistics.
 
     Notes
     -----
@@ -264,23 +275,83 @@ class Expectation:
     severity: str = attrs.field(default="error", validator=_check_severity_field)
     description: str = attrs.field(default="", validator=_is_str)
     column: Any = None
+    dask: bool = attrs.field(default=False, kw_only=True, converter=bool)
+    _pieces: _Pieces | None = attrs.field(
+        default=None, kw_only=True, alias="_pieces", repr=False, eq=False
+    )
 
-    def check(self, df: pd.DataFrame) -> ExpectationResult:
+    def check(self, df: Any) -> ExpectationResult:
         """Evaluate the expectation on ``df``.
+
+        ``df`` is a pandas frame, a ``dask.dataframe.DataFrame`` or a list
+        of pandas chunks (see the class notes for which expectations run on
+        the latter two).
 
         Raises
         ------
         DataError
-            If ``df`` is not a pandas DataFrame.
+            If ``df`` is none of those.
         """
         if not isinstance(df, pd.DataFrame):
+            if is_dask_frame(df) and self.dask:
+                return self._call(df)
+            if is_dask_frame(df) or is_chunks(df):
+                if self._pieces is None:
+                    return self.not_evaluated(df)
+                summarise, merge = self._piece_functions()
+                state = map_reduce(df, summarise, merge, name="the data")
+                return self._finish(state)
             raise DataError(
-                f"expectation {self.name!r} needs a pandas DataFrame, got {type(df).__name__}",
+                f"expectation {self.name!r} needs a pandas DataFrame, got "
+                f"{type(df).__name__} (a Dask DataFrame or a list of DataFrames work too)",
                 value=type(df).__name__,
                 expected="a pandas DataFrame",
             )
+        return self._call(df)
+
+    def not_evaluated(self, df: Any) -> ExpectationResult:
+        """Return the result of an expectation that cannot run on ``df`` (a Dask frame, chunks)."""
+        what = "a Dask frame" if is_dask_frame(df) else "chunks"
+        hint = (
+            "pass dask=True if fn works on a Dask frame"
+            if self._pieces is None
+            else "it needs the whole column at once"
+        )
+        return ExpectationResult(
+            self.name,
+            "warning",
+            False,
+            None,
+            None,
+            self.column,
+            f"not evaluated on {what}: {hint}",
+        )
+
+    # -- piece by piece (the ready-made expectations) --------------------------
+
+    def _piece_functions(
+        self,
+    ) -> tuple[Callable[[pd.DataFrame], Any], Callable[[Any, Any], Any]]:
+        """Return (summarise, merge) for the pieces; they do not hold the expectation.
+
+        They travel to Dask workers, so they must pickle: ``fn`` may hold
+        what does not (a clock with a lock), and only ``finish`` needs it.
+        """
+        assert self._pieces is not None
+        return (
+            functools.partial(_summarise_guarded, self._pieces.summarise),
+            functools.partial(_merge_guarded, self._pieces.merge),
+        )
+
+    def _finish(self, state: Any) -> ExpectationResult:
+        assert self._pieces is not None
+        if isinstance(state, _Cannot) and state.raised:
+            return self._failed(state.message)
+        return self._call(state, fn=self._pieces.finish)
+
+    def _call(self, df: Any, fn: Callable[[Any], Outcome] | None = None) -> ExpectationResult:
         try:
-            out = self.fn(df)
+            out = (self.fn if fn is None else fn)(df)
         except Exception as exc:
             # A broken check must not hide the others: report it as a failure.
             logger.warning(
@@ -316,6 +387,41 @@ class Expectation:
         return f"Expectation({self.name!r}, severity={self.severity!r})"
 
 
+def _summarise_guarded(summarise: Callable[[pd.DataFrame], Any], piece: pd.DataFrame) -> Any:
+    try:
+        return summarise(piece)
+    except _CannotCheck as exc:
+        return _Cannot(str(exc))
+    except Exception as exc:
+        return _Cannot(f"the expectation raised {type(exc).__name__}: {exc}", raised=True)
+
+
+def _merge_guarded(merge: Callable[[Any, Any], Any], a: Any, b: Any) -> Any:
+    if isinstance(a, _Cannot):
+        return a
+    if isinstance(b, _Cannot):
+        return b
+    return merge(a, b)
+
+
+@attrs.frozen
+class _Cannot:
+    """A piece could not be checked (missing column, wrong dtype, or fn raised)."""
+
+    message: str
+    raised: bool = False
+
+
+@attrs.frozen
+class _Pieces:
+    """How a ready-made expectation runs piece by piece: summarise, merge, finish."""
+
+    summarise: Callable[[pd.DataFrame], Any]
+    merge: Callable[[Any, Any], Any]
+    evaluate: Callable[[Any], _Eval]
+    finish: Callable[[Any], ExpectationResult]
+
+
 # ---------------------------------------------------------------------------
 # The library of ready-made expectations.
 
@@ -339,10 +445,12 @@ def _build(
     column: Any,
     expected: object,
     evaluate: Callable[[pd.DataFrame], _Eval],
+    pieces: tuple[Callable[[pd.DataFrame], Any], Callable[[Any, Any], Any], Callable[[Any], _Eval]]
+    | None = None,
 ) -> Expectation:
-    def fn(df: pd.DataFrame) -> ExpectationResult:
+    def result_of(evaluate: Callable[[Any], _Eval], data: Any) -> ExpectationResult:
         try:
-            ev = evaluate(df)
+            ev = evaluate(data)
         except _CannotCheck as exc:
             return ExpectationResult(
                 name, severity, False, None, expected, column, str(exc), n_unexpected=None
@@ -358,7 +466,93 @@ def _build(
             n_unexpected=ev.n_unexpected,
         )
 
-    return Expectation(name, fn, severity=severity, description=description, column=column)
+    def fn(df: pd.DataFrame) -> ExpectationResult:
+        return result_of(evaluate, df)
+
+    split = None
+    if pieces is not None:
+        summarise, merge, finish_eval = pieces
+
+        def finish(state: Any) -> ExpectationResult:
+            if isinstance(state, _Cannot):
+                return ExpectationResult(
+                    name, severity, False, None, expected, column, state.message
+                )
+            return result_of(finish_eval, state)
+
+        split = _Pieces(summarise, merge, finish_eval, finish)
+    return Expectation(
+        name, fn, severity=severity, description=description, column=column, _pieces=split
+    )
+
+
+def _add(a: int, b: int) -> int:
+    return a + b
+
+
+def _add_pairs(a: tuple[int, Any], b: tuple[int, Any]) -> tuple[int, Any]:
+    return a[0] + b[0], a[1] + b[1]
+
+
+def _first(a: Any, b: Any) -> Any:
+    return a
+
+
+def _scalar(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+@attrs.frozen
+class _Moments:
+    """Count, sum, mean, sum of squared deviations, min and max: merged exactly but for rounding.
+
+    Means and variances merge with Chan et al.'s pairwise update, so the
+    merged mean, std and sum equal pandas' up to floating-point rounding
+    (about 1e-15 relative); min and max are exact.
+    """
+
+    n: int
+    total: float
+    mean: float
+    m2: float
+    lo: float
+    hi: float
+
+    @classmethod
+    def of(cls, values: np.ndarray[Any, Any]) -> _Moments:
+        n = len(values)
+        if not n:
+            return cls(0, 0.0, 0.0, 0.0, math.inf, -math.inf)
+        with np.errstate(invalid="ignore", over="ignore"):
+            total = float(values.sum())
+            mean = total / n
+            m2 = float(((values - mean) ** 2).sum())
+        return cls(n, total, mean, m2, float(values.min()), float(values.max()))
+
+    @staticmethod
+    def merge(a: _Moments, b: _Moments) -> _Moments:
+        if not a.n:
+            return b
+        if not b.n:
+            return a
+        n = a.n + b.n
+        with np.errstate(invalid="ignore", over="ignore"):
+            delta = b.mean - a.mean
+            mean = a.mean + delta * b.n / n
+            m2 = a.m2 + b.m2 + delta * delta * a.n * b.n / n
+        return _Moments(n, a.total + b.total, mean, m2, min(a.lo, b.lo), max(a.hi, b.hi))
+
+    def stat(self, name: str) -> float:
+        if name == "mean":
+            return self.total / self.n
+        if name == "sum":
+            return self.total
+        if name == "min":
+            return self.lo
+        if name == "max":
+            return self.hi
+        # sample standard deviation, ddof=1 as pandas
+        return math.sqrt(self.m2 / (self.n - 1)) if self.n > 1 else math.nan
 
 
 def _fmt(value: object) -> str:
@@ -512,9 +706,11 @@ def expect_row_count_between(
     func = "expect_row_count_between"
     lo, hi = _check_bounds(min, max, func, names=("min", "max"), count=True)
 
-    def evaluate(df: pd.DataFrame) -> _Eval:
-        n = len(df)
+    def verdict(n: int) -> _Eval:
         return _Eval(_within(n, lo, hi), n, f"{n} rows, expected {_range_text(lo, hi)}")
+
+    def evaluate(df: pd.DataFrame) -> _Eval:
+        return verdict(len(df))
 
     return _build(
         name=_check_name(name, "row_count_between", func),
@@ -523,6 +719,7 @@ def expect_row_count_between(
         column=None,
         expected=[lo, hi],
         evaluate=evaluate,
+        pieces=(len, _add, verdict),
     )
 
 
@@ -579,10 +776,18 @@ def expect_null_share_below(
             expected="a number in [0, 1]",
         )
 
-    def evaluate(df: pd.DataFrame) -> _Eval:
-        n = len(df)
+    def nulls(df: pd.DataFrame) -> tuple[int, Any]:
         if column is not None:
-            n_null = int(_series(df, column).isna().sum())
+            return len(df), int(_series(df, column).isna().sum())
+        return len(df), df.isna().sum()
+
+    def evaluate(df: pd.DataFrame) -> _Eval:
+        return verdict(nulls(df))
+
+    def verdict(state: tuple[int, Any]) -> _Eval:
+        n, found = state
+        if column is not None:
+            n_null = int(found)
             observed = n_null / n if n else 0.0
             return _Eval(
                 observed <= limit,
@@ -591,7 +796,7 @@ def expect_null_share_below(
                 f"expected at most {limit:.4g}",
                 n_null,
             )
-        counts = df.isna().sum()
+        counts = found
         shares = counts / n if n else counts * 0.0
         worst = float(shares.max()) if len(shares) else 0.0
         over = shares[shares > limit].sort_values(ascending=False)
@@ -617,6 +822,7 @@ def expect_null_share_below(
         column=column,
         expected=limit,
         evaluate=evaluate,
+        pieces=(nulls, _add_pairs, verdict),
     )
 
 
@@ -693,7 +899,22 @@ def expect_unique(
             values = _series(df, label).dropna()
             dup = values.duplicated(keep=False)
             examples = values[dup].drop_duplicates().head(5).tolist()
-        n_dup = int(dup.sum())
+        return verdict(int(dup.sum()), len(dup), examples)
+
+    def counts(df: pd.DataFrame) -> pd.Series:
+        for c in columns:
+            _series(df, c)
+        return value_counts(df, columns if compound else label)
+
+    def from_counts(found: pd.Series) -> _Eval:
+        repeated = found[found > 1]
+        examples = [
+            [_scalar(v) for v in key] if compound else _scalar(key)
+            for key in repeated.index[:5].tolist()
+        ]
+        return verdict(int(repeated.sum()), int(found.sum()), examples)
+
+    def verdict(n_dup: int, n_values: int, examples: list[Any]) -> _Eval:
         what = repr(label) if not compound else f"key ({shown})"
         if n_dup:
             message = (
@@ -701,7 +922,7 @@ def expect_unique(
                 f"e.g. {_examples(examples)}"
             )
         else:
-            message = f"all {len(dup)} non-null values of {what} are distinct"
+            message = f"all {n_values} non-null values of {what} are distinct"
         return _Eval(n_dup == 0, n_dup, message, n_dup)
 
     return _build(
@@ -711,6 +932,7 @@ def expect_unique(
         column=label,
         expected=0,
         evaluate=evaluate,
+        pieces=(counts, merge_counts, from_counts),
     )
 
 
@@ -770,18 +992,31 @@ def expect_values_in(
             expected="at least one allowed value",
         )
 
-    def evaluate(df: pd.DataFrame) -> _Eval:
+    def outside_of(df: pd.DataFrame) -> tuple[int, int, list[Any]]:
         present = _series(df, column).dropna()
         outside = present[~present.isin(allowed)]
         bad = outside.drop_duplicates().head(_MAX_EXAMPLES).tolist()
-        n_out = len(outside)
+        return len(present), len(outside), bad
+
+    def merge(
+        a: tuple[int, int, list[Any]], b: tuple[int, int, list[Any]]
+    ) -> tuple[int, int, list[Any]]:
+        bad = list(a[2])
+        bad.extend(v for v in b[2] if v not in bad)
+        return a[0] + b[0], a[1] + b[1], bad[:_MAX_EXAMPLES]
+
+    def evaluate(df: pd.DataFrame) -> _Eval:
+        return verdict(outside_of(df))
+
+    def verdict(state: tuple[int, int, list[Any]]) -> _Eval:
+        n_present, n_out, bad = state
         if n_out:
             message = (
-                f"{n_out} of {len(present)} non-null values of {column!r} are not among the "
+                f"{n_out} of {n_present} non-null values of {column!r} are not among the "
                 f"{len(allowed)} allowed, e.g. {_examples(bad)}"
             )
         else:
-            message = f"all {len(present)} non-null values of {column!r} are allowed"
+            message = f"all {n_present} non-null values of {column!r} are allowed"
         return _Eval(n_out == 0, bad, message, n_out)
 
     return _build(
@@ -791,6 +1026,7 @@ def expect_values_in(
         column=column,
         expected=allowed,
         evaluate=evaluate,
+        pieces=(outside_of, merge, verdict),
     )
 
 
@@ -848,17 +1084,31 @@ def expect_column_stat_between(
         )
     low, high = _check_bounds(lo, hi, func)
 
-    def evaluate(df: pd.DataFrame) -> _Eval:
+    def numbers(df: pd.DataFrame) -> pd.Series:
         series = _series(df, column)
         if not pd.api.types.is_numeric_dtype(series.dtype):
             raise _CannotCheck(
                 f"column {column!r} has dtype {series.dtype}, not numeric, so its {stat} "
                 "cannot be checked"
             )
-        values = series.dropna().astype("float64")
+        values: pd.Series = series.dropna().astype("float64")
+        return values
+
+    def evaluate(df: pd.DataFrame) -> _Eval:
+        values = numbers(df)
         if values.empty:
             raise _CannotCheck(f"column {column!r} has no non-null values to take the {stat} of")
-        observed = float(getattr(values, stat)())
+        return verdict(float(getattr(values, stat)()))
+
+    def moments(df: pd.DataFrame) -> _Moments:
+        return _Moments.of(numbers(df).to_numpy())
+
+    def from_moments(state: _Moments) -> _Eval:
+        if state.n == 0:
+            raise _CannotCheck(f"column {column!r} has no non-null values to take the {stat} of")
+        return verdict(state.stat(stat))
+
+    def verdict(observed: float) -> _Eval:
         return _Eval(
             _within(observed, low, high),
             observed,
@@ -872,6 +1122,8 @@ def expect_column_stat_between(
         column=column,
         expected=[low, high],
         evaluate=evaluate,
+        # A median needs every value at once: not evaluated on a Dask frame or chunks.
+        pieces=None if stat == "median" else (moments, _Moments.merge, from_moments),
     )
 
 
@@ -978,16 +1230,22 @@ def expect_share_between(
         )
     low, high = _check_bounds(lo, hi, func, share=True)
 
-    def evaluate(df: pd.DataFrame) -> _Eval:
+    def tally(df: pd.DataFrame) -> tuple[int, int]:
         present = _series(df, column).dropna()
-        if present.empty:
+        return len(present), int(present.eq(value).sum())
+
+    def evaluate(df: pd.DataFrame) -> _Eval:
+        return verdict(tally(df))
+
+    def verdict(state: tuple[int, int]) -> _Eval:
+        n_present, hits = state
+        if not n_present:
             raise _CannotCheck(f"column {column!r} has no non-null values")
-        hits = int(present.eq(value).sum())
-        share = hits / len(present)
+        share = hits / n_present
         return _Eval(
             _within(share, low, high),
             share,
-            f"{hits} of {len(present)} non-null values of {column!r} are {value!r} "
+            f"{hits} of {n_present} non-null values of {column!r} are {value!r} "
             f"({share:.4g}), expected a share {_range_text(low, high)}",
         )
 
@@ -999,6 +1257,7 @@ def expect_share_between(
         column=column,
         expected=[low, high],
         evaluate=evaluate,
+        pieces=(tally, _add_pairs, verdict),
     )
 
 
@@ -1055,10 +1314,16 @@ def expect_columns(
         )
     required_set = set(required)
 
+    def labels(df: pd.DataFrame) -> list[Any]:
+        return list(df.columns)
+
     def evaluate(df: pd.DataFrame) -> _Eval:
-        present = set(df.columns)
+        return verdict(labels(df))
+
+    def verdict(found: list[Any]) -> _Eval:
+        present = set(found)
         missing = [c for c in required if c not in present]
-        extra = [c for c in df.columns if c not in required_set] if exact else []
+        extra = [c for c in found if c not in required_set] if exact else []
         parts = []
         if missing:
             parts.append(f"missing {_examples(missing, limit=10)}")
@@ -1080,6 +1345,7 @@ def expect_columns(
         column=None,
         expected=required,
         evaluate=evaluate,
+        pieces=(labels, _first, verdict),
     )
 
 
@@ -1170,14 +1436,26 @@ def expect_fresh(
         )
     now = clock.now
 
-    def evaluate(df: pd.DataFrame) -> _Eval:
+    def newest_of(df: pd.DataFrame) -> Any:
         series = _series(df, timestamp_column)
         if not pd.api.types.is_datetime64_any_dtype(series.dtype):
             raise _CannotCheck(
                 f"column {timestamp_column!r} has dtype {series.dtype}, not a datetime: "
                 "convert it with pandas.to_datetime"
             )
-        newest = series.max()
+        return series.max()
+
+    def later(a: Any, b: Any) -> Any:
+        if pd.isna(a):
+            return b
+        if pd.isna(b):
+            return a
+        return b if b > a else a
+
+    def evaluate(df: pd.DataFrame) -> _Eval:
+        return verdict(newest_of(df))
+
+    def verdict(newest: Any) -> _Eval:
         if pd.isna(newest):
             raise _CannotCheck(f"column {timestamp_column!r} has no non-null timestamps")
         stamp = pd.Timestamp(newest)
@@ -1199,4 +1477,5 @@ def expect_fresh(
         column=timestamp_column,
         expected=limit,
         evaluate=evaluate,
+        pieces=(newest_of, later, verdict),
     )

@@ -22,8 +22,10 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.engines import pandas_engine
 
+from mlkit._frames import is_dask_frame
 from mlkit.errors import ConfigurationError, DataError
 from mlkit.validation._checks import mlkit_finite, mlkit_integral
+from mlkit.validation._scale import is_chunks
 
 __all__ = ["infer_schema"]
 
@@ -292,7 +294,7 @@ def _check_reference(reference_df: object) -> pd.DataFrame:
 
 
 def infer_schema(
-    reference_df: pd.DataFrame,
+    reference_df: Any,
     *,
     categorical_max: int = 20,
     range_margin: float = 0.1,
@@ -306,7 +308,13 @@ def infer_schema(
     Parameters
     ----------
     reference_df
-        The reference frame (training data, a trusted batch).
+        The reference frame (training data, a trusted batch): a pandas
+        frame, a ``dask.dataframe.DataFrame`` or an iterable of pandas
+        chunks. A Dask frame or chunks give the same schema as the pandas
+        frame holding the same rows, from statistics merged piece by piece
+        (counts, bounds, up to ``categorical_max + 1`` distinct values; the
+        uniqueness of an identifier-like column keeps its values while they
+        are all distinct, so that one costs memory).
     categorical_max
         String, categorical and object-of-str columns with at most this many
         distinct values get ``Check.isin`` with the values seen.
@@ -381,6 +389,20 @@ def infer_schema(
     >>> _ = schema.validate(reference)
     """
     _check_options(categorical_max, range_margin, nullable, unique, strict)
+    if not isinstance(reference_df, pd.DataFrame) and (
+        is_dask_frame(reference_df) or is_chunks(reference_df)
+    ):
+        from mlkit.validation._scale import infer_schema_pieces
+
+        return infer_schema_pieces(
+            reference_df,
+            categorical_max=int(categorical_max),
+            range_margin=float(range_margin),
+            nullable=nullable,
+            unique=unique,
+            strict=strict,
+            coerce_floats=coerce_floats,
+        )
     frame = _check_reference(reference_df)
     columns: dict[Any, pa.Column] = {}
     for name in frame.columns:

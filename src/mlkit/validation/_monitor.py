@@ -22,10 +22,12 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
+from mlkit._frames import is_dask_frame, map_reduce
 from mlkit.clock import SystemClock
 from mlkit.errors import ConfigurationError, DataError, SchemaError
 from mlkit.protocols import Clock, Notification, Notifier
 from mlkit.validation._expectations import Expectation, ExpectationResult, to_json_safe
+from mlkit.validation._scale import is_chunks
 from mlkit.validation._severity import SEVERITIES, at_least, check_severity, max_severity, rank
 from mlkit.validation._validate import validate
 
@@ -88,10 +90,14 @@ def _schema_rows(validation: ValidationReport) -> list[dict[str, Any]]:
     if failures.empty:
         return []
     rows = []
+    # The report's counts are exact even when its failure rows are a sample.
+    exact: dict[tuple[Any, Any], int] = {}
+    for column, check, _, n_failures in validation.counts().itertuples(index=False, name=None):
+        exact[(column, check)] = exact.get((column, check), 0) + int(n_failures)
     groups = failures.groupby(["column", "check"], dropna=False, sort=False)
     for (column, check), group in groups:
         column = _label(column)
-        n = len(group)
+        n = exact.get((column, check), len(group))
         severity = max_severity(group["severity"].unique().tolist()) or "error"
         examples = _examples(group["failure_case"])
         where = "the frame" if column is None else f"column {column!r}"
@@ -460,15 +466,29 @@ class DataQualityMonitor:
         self._sent = 0
         self._errors = 0
 
-    def check(self, df: pd.DataFrame) -> QualityReport:
+    def check(self, df: Any) -> QualityReport:
         """Validate ``df`` against the schema and every expectation; notify; record.
+
+        ``df`` may also be a ``dask.dataframe.DataFrame`` or a list of
+        pandas chunks: the schema is validated piece by piece (see
+        :func:`mlkit.validation.validate`; failure cases are then a sample of
+        100 per check, counts exact), and the ready-made expectations are
+        computed from statistics merged across pieces, all of them in one
+        pass over the data, with the same results as on the pandas frame
+        holding the same rows (means and standard deviations up to
+        floating-point rounding). ``expect_column_stat_between(...,
+        "median")`` and a custom :class:`Expectation` not marked
+        ``dask=True`` are reported as not evaluated (a failed ``warning``
+        result saying so).
 
         Raises
         ------
         DataError
-            If ``df`` is not a pandas DataFrame (anything wrong with the
-            data itself is reported, not raised).
+            If ``df`` is none of those (anything wrong with the data itself
+            is reported, not raised), or is a one-shot iterator of chunks.
         """
+        if not isinstance(df, pd.DataFrame) and (is_dask_frame(df) or is_chunks(df)):
+            return self._check_pieces(df)
         if not isinstance(df, pd.DataFrame):
             raise DataError(
                 f"DataQualityMonitor.check needs a pandas DataFrame, got {type(df).__name__}",
@@ -486,11 +506,67 @@ class DataQualityMonitor:
                 # quality problem, not a reason to lose the other results.
                 schema_error = str(exc)
         results = tuple(expectation.check(df) for expectation in self.expectations)
+        return self._record(validation, results, timestamp, len(df), schema_error)
+
+    def _check_pieces(self, data: Any) -> QualityReport:
+        if not is_dask_frame(data) and iter(data) is data:
+            raise DataError(
+                "DataQualityMonitor.check: the chunks are a one-shot iterator, but the schema "
+                "and the expectations read them more than once; pass a list of chunks or a "
+                "Dask frame",
+                value=type(data).__name__,
+                expected="a list of pandas DataFrames or a dask.dataframe.DataFrame",
+            )
+        timestamp = self.clock.now()
+        validation = None
+        schema_error = None
+        if self.schema is not None:
+            try:
+                validation = validate(data, self.schema)
+            except DataError as exc:
+                schema_error = str(exc)
+        merged = [e for e in self.expectations if e._pieces is not None]
+        # Only the (summarise, merge) pairs travel to the workers, not the expectations.
+        functions = [e._piece_functions() for e in merged]
+
+        def summarise(piece: pd.DataFrame) -> tuple[Any, ...]:
+            return (len(piece), *(f(piece) for f, _ in functions))
+
+        def merge(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, ...]:
+            return (
+                a[0] + b[0],
+                *(m(x, y) for (_, m), x, y in zip(functions, a[1:], b[1:], strict=True)),
+            )
+
+        if merged or validation is None:
+            # One pass over the data for the row count and every mergeable expectation.
+            n_rows, *states = map_reduce(data, summarise, merge, name="the data")
+        else:
+            n_rows, states = validation.n_rows, []
+        finished = {e.name: e._finish(state) for e, state in zip(merged, states, strict=True)}
+        results = []
+        for expectation in self.expectations:
+            if expectation.name in finished:
+                results.append(finished[expectation.name])
+            elif expectation.dask and is_dask_frame(data):
+                results.append(expectation.check(data))
+            else:
+                results.append(expectation.not_evaluated(data))
+        return self._record(validation, tuple(results), timestamp, int(n_rows), schema_error)
+
+    def _record(
+        self,
+        validation: ValidationReport | None,
+        results: tuple[ExpectationResult, ...],
+        timestamp: float,
+        n_rows: int,
+        schema_error: str | None,
+    ) -> QualityReport:
         report = QualityReport(
             validation,
             results,
             timestamp,
-            n_rows=len(df),
+            n_rows=n_rows,
             schema_error=schema_error,
             monitor=self.name,
         )

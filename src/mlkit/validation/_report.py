@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 import attrs
@@ -149,6 +149,12 @@ class ValidationReport:
     lazy
         Whether every check ran (True) or validation stopped at the first
         failure (False), in which case the report holds that one failure.
+    exact_counts
+        The exact number of failures per ``(column, check, severity)`` when
+        ``failures`` holds only a sample of them (a Dask frame or chunks
+        validated with ``max_failure_cases``); None (default) when every
+        failure is a row of ``failures``. Counts, the verdict, the summary
+        and ``to_dict`` use these counts.
 
     Attributes
     ----------
@@ -157,7 +163,9 @@ class ValidationReport:
     max_severity
         The worst severity among the failures, None when there are none.
     n_failures
-        The number of failure rows.
+        The number of failures (exact, even when the rows are a sample).
+    sampled
+        Whether the failure rows are a sample of the failures.
     missing_columns, extra_columns
         Schema columns absent from the frame, and frame columns the schema
         (when ``strict``) does not know.
@@ -184,6 +192,9 @@ class ValidationReport:
     n_rows: int
     _failures: pd.DataFrame = attrs.field(alias="failures", validator=_check_failures)
     lazy: bool = True
+    exact_counts: Mapping[tuple[Any, str, str], int] | None = attrs.field(
+        default=None, kw_only=True
+    )
     _runs: tuple[_Run, ...] = attrs.field(init=False)
     _counts: pd.DataFrame = attrs.field(init=False)
 
@@ -197,6 +208,10 @@ class ValidationReport:
         for run in self._runs:
             key = (run.column, run.check, run.severity)
             totals[key] = totals.get(key, 0) + run.size
+        if self.exact_counts is not None:
+            totals = {key: totals.get(key, 0) for key in totals}
+            for key, n in self.exact_counts.items():
+                totals[tuple(key)] = int(n)
         ordered = sorted(totals.items(), key=lambda item: (-rank(item[0][2]), -item[1]))
         counts: pd.DataFrame = pd.DataFrame(
             {
@@ -225,8 +240,18 @@ class ValidationReport:
 
     @property
     def n_failures(self) -> int:
-        """The number of failure rows (one per failing value, or per schema problem)."""
-        return len(self._failures)
+        """The number of failures (one per failing value, or per schema problem).
+
+        Exact even when :attr:`sampled`: then larger than ``len(to_frame())``.
+        """
+        if self.exact_counts is None:
+            return len(self._failures)
+        return int(self._counts["n_failures"].sum())
+
+    @property
+    def sampled(self) -> bool:
+        """Whether :meth:`to_frame` holds only a sample of the failures (counts stay exact)."""
+        return self.n_failures > len(self._failures)
 
     @property
     def missing_columns(self) -> tuple[Any, ...]:
@@ -308,6 +333,7 @@ class ValidationReport:
             "n_rows": int(self.n_rows),
             "n_failures": self.n_failures,
             "lazy": self.lazy,
+            "sampled": self.sampled,
             "missing_columns": _json(self.missing_columns),
             "extra_columns": _json(self.extra_columns),
             "counts": [
@@ -350,6 +376,11 @@ class ValidationReport:
         ]
         if not self.lazy:
             lines[0] += "; stopped at the first failure (lazy=False)"
+        if self.sampled:
+            lines[0] += (
+                f"; failure cases sampled ({len(self._failures)} of {self.n_failures} kept, "
+                "counts exact)"
+            )
         for check, what in ((_MISSING, "missing columns"), (_EXTRA, "extra columns")):
             rows = counts[counts["check"] == check]
             if len(rows):

@@ -35,8 +35,10 @@ import pandera.pandas as pa
 from pandera.errors import SchemaError as PanderaSchemaError
 from pandera.errors import SchemaErrors, SchemaWarning
 
+from mlkit._frames import is_dask_frame
 from mlkit.errors import ConfigurationError, DataError
 from mlkit.validation._report import DETAIL_COLUMNS, ValidationReport
+from mlkit.validation._scale import is_chunks
 from mlkit.validation._severity import severity_of
 
 if TYPE_CHECKING:
@@ -62,6 +64,11 @@ _OPTIONAL_MISSING = re.compile(r"^optional column '(?P<name>.*)' is missing", re
 
 _SHOWN_COLUMNS = 10
 
+#: Failure rows kept per (column, check) on a Dask frame or chunks by default.
+_DEFAULT_SAMPLE = 100
+
+_GROUP_KEYS = ["column", "check", "severity", "detail", "check_number", "context"]
+
 
 @attrs.frozen(eq=False)
 class _Block:
@@ -81,7 +88,11 @@ _WARNINGS_LOCK = threading.Lock()
 
 
 def validate(
-    df: pd.DataFrame, schema: pa.DataFrameSchema | type[pa.DataFrameModel], *, lazy: bool = True
+    df: Any,
+    schema: pa.DataFrameSchema | type[pa.DataFrameModel],
+    *,
+    lazy: bool = True,
+    max_failure_cases: int | None = None,
 ) -> ValidationReport:
     """Validate ``df`` against a pandera ``schema`` and report every failure.
 
@@ -94,15 +105,26 @@ def validate(
     Parameters
     ----------
     df
-        The frame to validate. It is not modified (a schema that coerces
-        works on pandera's copy).
+        The frame to validate: a pandas frame, a ``dask.dataframe.DataFrame``
+        (the ``dask`` extra) or a list of pandas chunks. It is not modified
+        (a schema that coerces works on pandera's copy). A Dask frame or
+        chunks are validated piece by piece and the pieces' failures merged,
+        never collecting the data: see :ref:`validation on Dask
+        <validation-dask>` in the docs and the Notes.
     schema
         A ``pandera.pandas.DataFrameSchema``, or a ``DataFrameModel`` class.
     lazy
         Run every check (default). With False, stop at the first failure,
         which is then the report's only error row; a ``raise_warning`` check
         that failed before it is then one ``warning`` row without values,
-        because pandera gives its failure cases only as text.
+        because pandera gives its failure cases only as text. Must be True
+        for a Dask frame or chunks.
+    max_failure_cases
+        Keep at most this many failure rows per (column, check) in the
+        report; :meth:`ValidationReport.counts`, ``n_failures`` and the
+        verdict still count every failure (the report is then
+        :attr:`~ValidationReport.sampled`). None keeps every row for a
+        pandas frame and 100 per (column, check) for a Dask frame or chunks.
 
     Returns
     -------
@@ -119,6 +141,17 @@ def validate(
 
     Notes
     -----
+    On a Dask frame or chunks, every failure is counted exactly and the
+    report equals the pandas one on the same data, up to the order of rows
+    and the failure-case sample: row checks run per piece (with their real
+    index labels), problems of the schema (missing or extra column, dtype)
+    are reported once, ``unique`` columns and the schema's ``unique`` key are
+    checked across pieces from merged value counts (memory grows with the
+    number of distinct values), and a custom check that looks at a whole
+    column or frame (it returns one bool rather than one per row) cannot be
+    split: it is reported as a ``not_evaluated`` warning row instead, as is
+    the uniqueness of the index.
+
     Warnings are recorded while pandera runs, because pandera reports a
     warning raised inside a check (as ``-W error`` or pytest's
     ``filterwarnings = error`` make them) as a failure of that check.
@@ -149,13 +182,44 @@ def validate(
     0    sku    column_in_dataframe          sku  None  critical
     1  price           greater_than         -1.0     1     error
     2    qty  less_than_or_equal_to          500     1   warning
+
+    Keep a sample of the failure rows, and every count:
+
+    >>> many = pd.DataFrame({"price": [-1.0] * 50, "qty": [1] * 50, "sku": ["a"] * 50})
+    >>> sampled = validate(many, schema, max_failure_cases=3)
+    >>> sampled.n_failures, len(sampled.to_frame()), sampled.sampled
+    (50, 3, True)
     """
     schema = _as_schema(schema)
+    if max_failure_cases is not None and (
+        isinstance(max_failure_cases, bool)
+        or not isinstance(max_failure_cases, int)
+        or max_failure_cases < 0
+    ):
+        raise ConfigurationError(
+            f"max_failure_cases must be an integer >= 0 or None, got {max_failure_cases!r}",
+            value=max_failure_cases,
+            expected="an integer >= 0 or None",
+        )
+    if not isinstance(df, pd.DataFrame) and (is_dask_frame(df) or is_chunks(df)):
+        from mlkit.validation._scale import validate_pieces
+
+        if not lazy:
+            raise ConfigurationError(
+                "validate: lazy=False cannot be used on a Dask frame or chunks, whose pieces "
+                "are validated independently; use lazy=True",
+                value=lazy,
+                expected="lazy=True",
+            )
+        limit = _DEFAULT_SAMPLE if max_failure_cases is None else max_failure_cases
+        return validate_pieces(df, schema, max_failure_cases=limit)
     _check_frame(df, schema)
     errors, schema_warnings = _run(_runnable(schema, lazy=lazy), df, lazy=lazy)
     blocks = [_block(err, schema) for err in errors]
     blocks.extend(_warning_block(message, schema) for message in schema_warnings)
     report = ValidationReport(n_rows=len(df), failures=_frame(blocks), lazy=lazy)
+    if max_failure_cases is not None:
+        report = sample_report(report, max_failure_cases)
     logger.debug(
         "validated %d rows against %s: %d failures, worst %s",
         len(df),
@@ -192,6 +256,17 @@ def _check_frame(df: object, schema: pa.DataFrameSchema) -> None:
             value=type(df).__name__,
             expected="pandas.DataFrame",
         )
+    _check_columns(df, schema)
+    if len(df) == 0:
+        raise DataError(
+            f"the frame is empty (0 rows, columns {_shown(df.columns)}): nothing to validate",
+            value=0,
+            expected="at least one row",
+        )
+
+
+def _check_columns(df: pd.DataFrame, schema: pa.DataFrameSchema) -> None:
+    """Refuse duplicate column names and a frame sharing no column with ``schema``."""
     duplicated = df.columns[df.columns.duplicated()].unique()
     if len(duplicated):
         raise DataError(
@@ -200,12 +275,6 @@ def _check_frame(df: object, schema: pa.DataFrameSchema) -> None:
             column=duplicated[0],
             value=list(duplicated),
             expected="unique column names",
-        )
-    if len(df) == 0:
-        raise DataError(
-            f"the frame is empty (0 rows, columns {_shown(df.columns)}): nothing to validate",
-            value=0,
-            expected="at least one row",
         )
     if len(schema.columns) and not _shares_a_column(df, schema):
         raise DataError(
@@ -452,3 +521,15 @@ def _frame(blocks: list[_Block]) -> pd.DataFrame:
         {key: pd.Series(data[key], dtype=object) for key in DETAIL_COLUMNS}
     )
     return frame
+
+
+def sample_report(report: ValidationReport, limit: int) -> ValidationReport:
+    """Keep at most ``limit`` failure rows per (column, check, ...); keep every count."""
+    failures = report.to_frame(detailed=True)
+    position = failures.groupby(_GROUP_KEYS, dropna=False, sort=False).cumcount()
+    kept = failures[position.to_numpy() < limit].reset_index(drop=True)
+    exact = {
+        (column, check, severity): int(n)
+        for column, check, severity, n in report.counts().itertuples(index=False, name=None)
+    }
+    return ValidationReport(report.n_rows, kept, lazy=report.lazy, exact_counts=exact)

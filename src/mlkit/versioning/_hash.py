@@ -34,6 +34,7 @@ Value rules, stated once:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -43,7 +44,8 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Callable, Iterable, Mapping
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from pickle import _Pickler  # the pure-Python pickler joblib's hasher extends
 from typing import TYPE_CHECKING, Any
@@ -53,11 +55,15 @@ import numpy as np
 import pandas as pd
 from joblib.hashing import NumpyHasher
 from numpy.typing import NDArray
+from pandas.api.types import union_categoricals
 
+from mlkit._frames import is_dask_frame, iter_pieces, map_reduce
 from mlkit.errors import ConfigurationError, DataError, IntegrityError, NotFoundError
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer
+
+    DaskFrame = Any  # dask.dataframe.DataFrame; Dask is untyped and optional
 
 __all__ = [
     "ALGORITHM",
@@ -819,7 +825,7 @@ def hash_array(a: NDArray[Any]) -> str:
     return _prefixed(_sha256(_canonical_json(header), _ndarray_digest(a)))
 
 
-def hash_frame(df: pd.DataFrame) -> str:
+def hash_frame(df: pd.DataFrame | DaskFrame) -> str:
     """Hash a whole DataFrame: every row, the column labels, dtypes and the index.
 
     Unlike MLflow's dataset digest (8 hex characters of the first 10,000
@@ -838,10 +844,26 @@ def hash_frame(df: pd.DataFrame) -> str:
     rules in the module notes (NaNs alike, ``-0.0`` distinct from ``0.0``,
     object values with their kind).
 
+    A ``dask.dataframe.DataFrame`` (the ``dask`` extra) hashes exactly like
+    the pandas frame its ``compute()`` returns, whatever the partitioning
+    (empty partitions included), without holding it in memory: SHA-256 only
+    takes bytes in order, so the partitions are computed one after the other
+    (one in memory at a time) and streamed into one hasher per column.
+    Categoricals whose categories differ between partitions (or are unknown
+    to Dask) get the categories ``compute()`` gives them, the union in order
+    of appearance, built partition by partition. Text and object columns (and
+    ``longdouble`` ones) need a few facts about the whole column before their
+    first byte (the row count, which kinds of values occur, whether a string
+    holds a NUL), so a frame with such columns is computed twice: a parallel
+    first pass returns only those facts, the ordered second pass hashes.
+    Purely numeric, datetime and categorical frames are computed once.
+    Hashing an iterable of chunks is not offered: a generator cannot be read
+    twice; concatenate the chunks, or wrap them in a Dask frame.
+
     Parameters
     ----------
     df
-        The frame.
+        The frame: a ``pandas.DataFrame`` or a ``dask.dataframe.DataFrame``.
 
     Returns
     -------
@@ -851,7 +873,9 @@ def hash_frame(df: pd.DataFrame) -> str:
     Raises
     ------
     DataError
-        If ``df`` is not a ``pandas.DataFrame``.
+        If ``df`` is not a pandas or Dask DataFrame, or if the partitions of a
+        Dask frame disagree on their column labels, index names or dtypes,
+        or give other data on the second pass than on the first.
 
     Examples
     --------
@@ -863,12 +887,14 @@ def hash_frame(df: pd.DataFrame) -> str:
     >>> hash_frame(df)[:7]
     'sha256:'
     """
+    if is_dask_frame(df):
+        return _hash_dask_frame(df)
     if not isinstance(df, pd.DataFrame):
         raise DataError(
-            f"hash_frame expects a pandas.DataFrame, got {type(df).__name__}; "
-            "use hash_array() or hash_object() for other objects",
+            f"hash_frame expects a pandas.DataFrame or a dask.dataframe.DataFrame, got "
+            f"{type(df).__name__}; use hash_array() or hash_object() for other objects",
             value=type(df).__name__,
-            expected="pandas.DataFrame",
+            expected="pandas.DataFrame or dask.dataframe.DataFrame",
         )
     index_header, index_digests = _index_parts(df.index)
     header = {
@@ -914,6 +940,747 @@ def _hash_index(index: pd.Index) -> str:
     index_header, index_digests = _index_parts(index)
     header = {"format": _INDEX_FORMAT, "length": len(index), **index_header}
     return _prefixed(_sha256(_canonical_json(header), *index_digests))
+
+
+# ------------------------------------------------------------ frames in pieces (Dask)
+#
+# The same encoding as hash_frame, fed one piece of rows at a time. Every
+# per-column digest above is a SHA-256 of a header then of row-ordered
+# sections, or of nested digests that can be fed side by side; what a header
+# needs about the whole column (its length, the kinds of values, whether a
+# string holds a NUL) comes from a first pass (_ObjectFacts). A section that
+# must follow another one whole (string lengths before their text) spools to
+# a temporary file.
+
+# Text spooled in memory before a temporary file takes over (str-len, bytes).
+_SPOOL_BYTES = 1 << 24
+
+
+def _text_bytes(items: list[str]) -> bytes:
+    return "".join(items).encode("utf-8", "surrogatepass")
+
+
+def _item_lengths(items: list[Any]) -> NDArray[np.uint8]:
+    lengths = np.fromiter(map(len, items), dtype=np.int64, count=len(items))
+    return lengths.astype("<i8").view(np.uint8)
+
+
+class _Section:
+    """SHA-256 of ``head + first + second`` where both sections arrive row by row."""
+
+    def __init__(self, head: bytes) -> None:
+        self._h = _sha256(head)
+        self._spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115
+
+    def feed(self, first: Buffer | NDArray[Any], second: bytes) -> None:
+        self._h.update(first)  # type: ignore[arg-type,unused-ignore]
+        self._spool.write(second)
+
+    def digest(self) -> bytes:
+        self._spool.seek(0)
+        while block := self._spool.read(1 << 20):
+            self._h.update(block)
+        self._spool.close()
+        return self._h.digest()
+
+
+class _Counted:
+    """Checks that a stream sees as many items as the first pass counted."""
+
+    def __init__(self, expected: int) -> None:
+        self.expected = expected
+        self.seen = 0
+
+    def add(self, n: int) -> None:
+        self.seen += n
+
+    def check(self) -> None:
+        if self.seen != self.expected:
+            raise DataError(
+                f"the data gave {self.seen} values on the second pass of hash_frame but "
+                f"{self.expected} on the first; a Dask frame must compute the same data twice",
+                value=self.seen,
+                expected=self.expected,
+            )
+
+
+class _StringsStream(_Counted):
+    """``_strings_digest`` of ``n`` str fed in pieces; ``has_nul`` as the whole list."""
+
+    def __init__(self, n: int, has_nul: bool) -> None:
+        super().__init__(n)
+        self._sep = bool(n) and not has_nul
+        self._h = _sha256(b"str-sep", _count(n))
+        self._section = None if self._sep else _Section(b"str-len" + _count(n))
+
+    def feed(self, items: list[str]) -> None:
+        if not items:
+            return
+        if self._section is not None:
+            self._section.feed(_item_lengths(items), _text_bytes(items))
+        else:
+            if self.seen:
+                self._h.update(b"\0")
+            self._h.update("\0".join(items).encode("utf-8", "surrogatepass"))
+        self.add(len(items))
+
+    def digest(self) -> bytes:
+        self.check()
+        return self._h.digest() if self._section is None else self._section.digest()
+
+
+class _BytesItemsStream(_Counted):
+    """``_bytes_digest`` of ``n`` bytes values fed in pieces."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__(n)
+        self._section = _Section(b"bytes-len" + _count(n))
+
+    def feed(self, items: list[bytes]) -> None:
+        self._section.feed(_item_lengths(items), b"".join(items))
+        self.add(len(items))
+
+    def digest(self) -> bytes:
+        self.check()
+        return self._section.digest()
+
+
+class _PlainStream:
+    """``_ndarray_digest`` of a fixed-size numeric array fed in pieces."""
+
+    def __init__(self, head: bytes = b"bytes") -> None:
+        self._h = _sha256(head)
+
+    def feed(self, a: NDArray[Any]) -> None:
+        self._h.update(_plain_bytes(a))  # type: ignore[arg-type,unused-ignore]
+
+    def digest(self) -> bytes:
+        return self._h.digest()
+
+
+class _BitsStream:
+    """``np.packbits`` of a bool sequence fed in pieces, into ``h``."""
+
+    def __init__(self, h: hashlib._Hash) -> None:
+        self._h = h
+        self._carry = np.zeros(0, dtype=np.bool_)
+
+    def feed(self, bits: NDArray[np.bool_]) -> None:
+        bits = np.concatenate([self._carry, bits])
+        whole = len(bits) // 8 * 8
+        self._h.update(np.packbits(bits[:whole]).tobytes())
+        self._carry = bits[whole:]
+
+    def finish(self) -> None:
+        self._h.update(np.packbits(self._carry).tobytes())
+        self._carry = self._carry[:0]
+
+
+class _IntStream(_Counted):
+    """``_int_digest`` of a group of Python/numpy ints fed in pieces."""
+
+    def __init__(self, n: int, overflow: bool) -> None:
+        super().__init__(n)
+        self._big = _StringsStream(n, False) if overflow else None
+        self._h = _sha256(b"int64")
+
+    def feed(self, group: NDArray[Any]) -> None:
+        values = list(map(int, group.tolist()))
+        if self._big is not None:
+            self._big.feed(list(map(str, values)))
+        else:
+            self._h.update(np.array(values, dtype="<i8").view(np.uint8))  # type: ignore[arg-type,unused-ignore]
+        self.add(len(values))
+
+    def digest(self) -> bytes:
+        self.check()
+        if self._big is not None:
+            return _sha256(b"bigint", self._big.digest()).digest()
+        return self._h.digest()
+
+
+class _GatherStream:
+    """Values of a kind only joblib can hash (pickled as one list): kept until the end."""
+
+    def __init__(self) -> None:
+        self._items: list[Any] = []
+
+    def feed(self, group: NDArray[Any]) -> None:
+        self._items.extend(group.tolist())
+
+    def digest(self) -> bytes:
+        return bytes.fromhex(_joblib_hex(self._items))
+
+
+class _NothingStream:
+    """Singleton kinds (None, NA, NaT): which rows hold them is in the kind codes."""
+
+    def feed(self, group: NDArray[Any]) -> None:
+        return
+
+    def digest(self) -> bytes:
+        return b""
+
+
+class _AsType:
+    def __init__(self, dtype: Any) -> None:
+        self._dtype = dtype
+        self._stream = _PlainStream()
+
+    def feed(self, group: NDArray[Any]) -> None:
+        self._stream.feed(group.astype(self._dtype))
+
+    def digest(self) -> bytes:
+        return self._stream.digest()
+
+
+class _Objects:
+    """Per-piece object values: the types, the missing mask and the kinds of a subset."""
+
+    @staticmethod
+    def kinds(a: NDArray[Any]) -> tuple[NDArray[np.int64], list[str]]:
+        """Per value, its position in the returned (unsorted, unique) kind list."""
+        types = np.fromiter(map(type, a.tolist()), dtype=object, count=len(a))
+        type_codes, uniques = pd.factorize(types)
+        names = [_value_kind(t) for t in uniques]
+        kinds = sorted(set(names))
+        lookup = np.array([kinds.index(k) for k in names], dtype=np.int64)
+        codes = lookup[type_codes] if len(a) else np.zeros(0, dtype=np.int64)
+        return codes, kinds
+
+
+@attrs.define
+class _ObjectFacts:
+    """What an object or text column's encoding needs to know before its first byte."""
+
+    n: int = 0
+    n_missing: int = 0
+    present: dict[str, int] = attrs.Factory(dict)  # kind -> count, non-missing values
+    missing: dict[str, int] = attrs.Factory(dict)  # kind -> count, missing values
+    has_nul: bool = False  # some str value holds "\0"
+    overflow: bool = False  # some int value is outside int64
+
+    def add(self, a: NDArray[Any]) -> _ObjectFacts:
+        missing = np.asarray(pd.isna(a), dtype=np.bool_)
+        self.n += len(a)
+        self.n_missing += int(missing.sum())
+        for subset, counts in ((a[~missing], self.present), (a[missing], self.missing)):
+            codes, kinds = _Objects.kinds(subset)
+            for code, kind in enumerate(kinds):
+                group = subset[codes == code]
+                counts[kind] = counts.get(kind, 0) + len(group)
+                if kind == "str" and not self.has_nul:
+                    self.has_nul = "\0" in "".join(group.tolist())
+                elif kind == "int" and not self.overflow:
+                    try:
+                        np.array(list(map(int, group.tolist())), dtype="<i8")
+                    except OverflowError:
+                        self.overflow = True
+        return self
+
+    def merge(self, other: _ObjectFacts) -> _ObjectFacts:
+        def add(x: dict[str, int], y: dict[str, int]) -> dict[str, int]:
+            return {k: x.get(k, 0) + y.get(k, 0) for k in x.keys() | y.keys()}
+
+        return _ObjectFacts(
+            n=self.n + other.n,
+            n_missing=self.n_missing + other.n_missing,
+            present=add(self.present, other.present),
+            missing=add(self.missing, other.missing),
+            has_nul=self.has_nul or other.has_nul,
+            overflow=self.overflow or other.overflow,
+        )
+
+
+class _MixedStream(_Counted):
+    """``_mixed_digest`` of a subset of ``n`` values whose kinds the first pass counted."""
+
+    def __init__(self, kinds: dict[str, int], facts: _ObjectFacts) -> None:
+        super().__init__(sum(kinds.values()))
+        self._kinds = sorted(kinds)
+        self._h = _sha256(b"mixed", _count(self.expected), _canonical_json(self._kinds))
+        self._groups = [self._group(kind, kinds[kind], facts) for kind in self._kinds]
+
+    @staticmethod
+    def _group(kind: str, n: int, facts: _ObjectFacts) -> Any:
+        if kind == "bool":
+            return _AsType(np.bool_)
+        if kind == "int":
+            return _IntStream(n, facts.overflow)
+        if kind == "float":
+            return _AsType(np.float64)
+        if kind == "complex":
+            return _AsType(np.complex128)
+        if kind == "str":
+            return _ListStream(_StringsStream(n, facts.has_nul))
+        if kind == "bytes":
+            return _ListStream(_BytesItemsStream(n))
+        if kind in ("none", "na", "nat"):
+            return _NothingStream()
+        return _GatherStream()
+
+    def feed(self, a: NDArray[Any]) -> None:
+        codes, kinds = _Objects.kinds(a)
+        unknown = set(kinds) - set(self._kinds)
+        if unknown:
+            raise DataError(
+                f"the second pass of hash_frame found values of kind {sorted(unknown)[0]!r} "
+                "the first pass did not; a Dask frame must compute the same data twice",
+                value=sorted(unknown)[0],
+                expected=self._kinds,
+            )
+        lookup = np.array([self._kinds.index(k) for k in kinds], dtype=np.int64)
+        codes = lookup[codes] if len(a) else codes
+        self._h.update(codes.astype("<i8").view(np.uint8))  # type: ignore[arg-type,unused-ignore]
+        for code, group in enumerate(self._groups):
+            part = a[codes == code]
+            if len(part):
+                group.feed(part)
+        self.add(len(a))
+
+    def digest(self) -> bytes:
+        self.check()
+        for kind, group in zip(self._kinds, self._groups, strict=True):
+            self._h.update(_sha256(kind.encode(), group.digest()).digest())
+        return self._h.digest()
+
+
+class _ListStream:
+    """Adapts a stream of Python lists to object arrays."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def feed(self, group: NDArray[Any]) -> None:
+        self._stream.feed(group.tolist())
+
+    def digest(self) -> bytes:
+        return bytes(self._stream.digest())
+
+
+class _ObjectStream:
+    """``_object_digest`` of an object (or text) column fed in pieces."""
+
+    def __init__(self, facts: _ObjectFacts, *, split: bool = True) -> None:
+        kinds = {**facts.present}
+        for kind, n in facts.missing.items():
+            kinds[kind] = kinds.get(kind, 0) + n
+        self._mode: str
+        if set(kinds) <= {"str"}:
+            self._mode = "str"
+            self._strings = _StringsStream(facts.n, facts.has_nul)
+        elif split and 0 < facts.n_missing < facts.n:
+            self._mode = "split"
+            self._h = _sha256(b"object-split", _count(facts.n))
+            self._bits = _BitsStream(self._h)
+            present = _ObjectFacts(
+                n=facts.n - facts.n_missing,
+                present=facts.present,
+                has_nul=facts.has_nul,
+                overflow=facts.overflow,
+            )
+            self._present = _ObjectStream(present, split=False)
+            self._missing = _MixedStream(facts.missing, facts)
+        else:
+            self._mode = "mixed"
+            self._mixed = _MixedStream(kinds, facts)
+
+    def feed(self, a: NDArray[Any]) -> None:
+        if self._mode == "str":
+            self._strings.feed(a.tolist())
+        elif self._mode == "mixed":
+            self._mixed.feed(a)
+        else:
+            missing = np.asarray(pd.isna(a), dtype=np.bool_)
+            self._bits.feed(missing)
+            self._present.feed(a[~missing])
+            self._missing.feed(a[missing])
+
+    def digest(self) -> bytes:
+        if self._mode == "str":
+            return _sha256(b"object-str", self._strings.digest()).digest()
+        if self._mode == "mixed":
+            return _sha256(b"object-mixed", self._mixed.digest()).digest()
+        self._bits.finish()
+        self._h.update(self._present.digest())
+        self._h.update(self._missing.digest())
+        return self._h.digest()
+
+
+class _CategoricalStream:
+    """A categorical column fed in pieces whose categories may differ.
+
+    The categories are those ``compute()`` gives a Dask frame: pandas'
+    ``union_categoricals`` of the pieces, in order of appearance. A category's
+    code never changes once given, so codes are final as they arrive; only
+    their integer width (int8 up to 127 categories, then int16, ...) is known
+    at the end, so every width still possible is hashed side by side.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._proto: pd.Categorical | None = None
+        self._widths = {w: _sha256(b"bytes") for w in (1, 2, 4, 8)}
+
+    def feed(self, values: pd.Series | pd.Index) -> None:
+        cat = pd.Categorical(values)
+        proto = self._proto
+        if proto is not None and (len(proto.categories) or proto.ordered):
+            try:
+                cat = union_categoricals([proto, cat])
+            except TypeError as exc:
+                raise DataError(
+                    f"column {self._name!r}: the partitions' categoricals cannot be combined "
+                    f"({exc}); compute() would fail too",
+                    column=self._name,
+                    value=str(cat.dtype),
+                    expected=str(proto.dtype),
+                ) from None
+        self._proto = cat[:0]
+        codes = np.asarray(cat.codes)
+        for width in [w for w in self._widths if w < codes.dtype.itemsize]:
+            del self._widths[width]
+        for width, h in self._widths.items():
+            h.update(codes.astype(f"<i{width}").view(np.uint8))  # type: ignore[arg-type,unused-ignore]
+
+    def digest(self) -> bytes:
+        assert self._proto is not None
+        dtype = self._proto.dtype
+        width = np.asarray(self._proto.codes).dtype.itemsize
+        return _sha256(
+            b"categorical",
+            _canonical_json([_dtype_name(dtype.categories.dtype), bool(dtype.ordered)]),
+            _values_digest(dtype.categories),
+            self._widths[width].digest(),
+        ).digest()
+
+
+class _ValuesStream:
+    """``_values_digest`` of one column or index level fed in pieces."""
+
+    def __init__(self, dtype: Any, name: str, facts: _ObjectFacts | None) -> None:
+        self._dtype = dtype
+        self._stream: Any
+        self._convert: Callable[[Any], Any]
+        if _needs_facts(dtype):
+            assert facts is not None
+            if isinstance(dtype, np.dtype) and dtype.kind != "O":  # long double
+                self._stream = _LongDoubleStream(facts.n)
+                self._convert = lambda v: v.to_numpy()
+            else:
+                self._stream = _ObjectStream(facts)
+                self._convert = lambda v: v.to_numpy(dtype=object)
+        elif isinstance(dtype, np.dtype):
+            self._stream = _PlainStream()
+            self._convert = lambda v: v.to_numpy()
+        elif isinstance(dtype, pd.CategoricalDtype):
+            self._stream = _CategoricalStream(name)
+            self._convert = lambda v: v
+        elif isinstance(dtype, pd.DatetimeTZDtype):
+            self._stream = _PlainStream()
+            self._convert = lambda v: v.to_numpy(dtype=f"datetime64[{dtype.unit}]")
+        elif isinstance(getattr(dtype, "numpy_dtype", None), np.dtype) and (
+            dtype.numpy_dtype.kind in "biufc"
+        ):
+            self._stream = _MaskedStream(dtype.numpy_dtype)
+            self._convert = lambda v: v
+        else:
+            self._stream = _PandasRowsStream()
+            self._convert = lambda v: v
+
+    def feed(self, values: pd.Series | pd.Index) -> None:
+        self._stream.feed(self._convert(values))
+
+    def digest(self) -> bytes:
+        return bytes(self._stream.digest())
+
+
+class _LongDoubleStream:
+    def __init__(self, n: int) -> None:
+        self._strings = _StringsStream(n, False)
+
+    def feed(self, a: NDArray[Any]) -> None:
+        self._strings.feed(a.astype(str).tolist())
+
+    def digest(self) -> bytes:
+        return _sha256(b"longdouble", self._strings.digest()).digest()
+
+
+class _MaskedStream:
+    def __init__(self, numpy_dtype: np.dtype[Any]) -> None:
+        self._numpy_dtype = numpy_dtype
+        self._h = _sha256(b"masked")
+        self._bits = _BitsStream(self._h)
+        self._filled = _PlainStream()
+
+    def feed(self, values: pd.Series | pd.Index) -> None:
+        self._bits.feed(np.asarray(values.isna(), dtype=np.bool_))
+        dtype = self._numpy_dtype
+        self._filled.feed(values.to_numpy(dtype=dtype, na_value=dtype.type(0)))
+
+    def digest(self) -> bytes:
+        self._bits.finish()
+        self._h.update(self._filled.digest())
+        return self._h.digest()
+
+
+class _PandasRowsStream:
+    def __init__(self) -> None:
+        self._rows = _PlainStream()
+
+    def feed(self, values: pd.Series | pd.Index) -> None:
+        rows = pd.util.hash_pandas_object(values, index=False, categorize=True)
+        self._rows.feed(rows.to_numpy(dtype=np.uint64))
+
+    def digest(self) -> bytes:
+        return _sha256(b"pandas", self._rows.digest()).digest()
+
+
+def _needs_facts(dtype: Any) -> bool:
+    if isinstance(dtype, np.dtype):
+        return dtype.kind == "O" or _is_long_double(dtype)
+    return isinstance(dtype, pd.StringDtype)
+
+
+def _piece_values(piece: pd.DataFrame) -> list[pd.Series | pd.Index]:
+    """Return the piece's columns, then its index levels, in the order the hash takes them."""
+    index = piece.index
+    columns: list[pd.Series | pd.Index] = [piece.iloc[:, j] for j in range(piece.shape[1])]
+    return columns + [index.get_level_values(i) for i in range(index.nlevels)]
+
+
+def _piece_facts(
+    positions: tuple[int, ...], inferred: tuple[int, ...], piece: pd.DataFrame
+) -> dict[Any, Any]:
+    """First pass: the facts of the columns (and index levels) at ``positions``.
+
+    For the object index levels at ``inferred``, also what pandas infers
+    from them (key ``("infer", position)``): see :class:`_IndexFacts`.
+    """
+    values = _piece_values(piece)
+    facts: dict[Any, Any] = {}
+    for position in positions:
+        column = values[position]
+        if isinstance(column.dtype, np.dtype) and column.dtype.kind != "O":
+            facts[position] = _ObjectFacts(n=len(column))  # long double: the count only
+        else:
+            facts[position] = _ObjectFacts().add(column.to_numpy(dtype=object))
+    for position in inferred:
+        facts["infer", position] = _IndexFacts.of(values[position])
+    return facts
+
+
+def _merge_facts(a: dict[Any, Any], b: dict[Any, Any]) -> dict[Any, Any]:
+    return {k: a[k].merge(b[k]) for k in a}
+
+
+def _inferred_index(level: Any) -> pd.Index:
+    """Return the index ``level`` as ``pd.concat`` (so Dask's ``compute()``) gives it back."""
+    frames = [pd.DataFrame(index=level), pd.DataFrame(index=level[:0])]
+    index: pd.Index = pd.concat(frames).index
+    return index
+
+
+@attrs.define
+class _IndexFacts:
+    """What pandas infers from an object index level when Dask concatenates partitions.
+
+    ``compute()`` returns a lone non-empty partition as it is, but
+    ``pd.concat`` of several infers a dtype for an object index from all its
+    values (all str gives ``str``, all ints ``int64``, ...). The dtype each
+    non-empty piece infers tells the whole's when all agree and no piece is
+    all missing.
+    """
+
+    dtypes: frozenset[str] = frozenset()
+    all_missing: bool = False
+    n_pieces: int = 0
+    dtype: Any = None
+    facts: _ObjectFacts | None = None
+
+    @classmethod
+    def of(cls, level: Any) -> _IndexFacts:
+        if not len(level):
+            return cls()
+        inferred = _inferred_index(level)
+        return cls(
+            dtypes=frozenset({_dtype_name(inferred.dtype)}),
+            all_missing=bool(level.isna().all()),
+            n_pieces=1,
+            dtype=inferred.dtype,
+            facts=(
+                _ObjectFacts().add(inferred.to_numpy(dtype=object))
+                if _needs_facts(inferred.dtype)
+                else None
+            ),
+        )
+
+    def merge(self, other: _IndexFacts) -> _IndexFacts:
+        facts = self.facts
+        if facts is None or other.facts is None:
+            facts = facts or other.facts
+        else:
+            facts = facts.merge(other.facts)
+        return _IndexFacts(
+            dtypes=self.dtypes | other.dtypes,
+            all_missing=self.all_missing or other.all_missing,
+            n_pieces=self.n_pieces + other.n_pieces,
+            dtype=self.dtype if self.dtype is not None else other.dtype,
+            facts=facts,
+        )
+
+    def dtype_of_whole(self, name: str) -> Any:
+        """Return the dtype ``compute()`` gives the level, or None if it stays as it is."""
+        if self.n_pieces < 2 or self.dtypes == {"object"}:
+            return None
+        if len(self.dtypes) == 1 and not self.all_missing:
+            return self.dtype
+        raise DataError(
+            f"hash_frame cannot tell which dtype compute() will infer for the object "
+            f"{name} from its partitions (they infer {sorted(self.dtypes)}"
+            f"{', some all missing' if self.all_missing else ''}); give the index a dtype "
+            "first, e.g. ddf.map_partitions(lambda p: p.set_axis(p.index.astype('str')))",
+            column=name,
+            value=sorted(self.dtypes),
+            expected="partitions whose object index infers one dtype",
+        )
+
+
+def _piece_layout(piece: pd.DataFrame) -> tuple[Any, ...]:
+    """Return what every piece must share: labels, names and dtype names."""
+    index = piece.index
+    return (
+        [_label(c) for c in piece.columns],
+        [_label(name) for name in piece.columns.names],
+        [_dtype_name(d) for d in piece.dtypes],
+        [_label(name) for name in index.names],
+        [_dtype_name(index.get_level_values(i).dtype) for i in range(index.nlevels)],
+    )
+
+
+def _hash_pieces(
+    dtypes: list[Any],
+    pieces: Iterable[pd.DataFrame],
+    facts: dict[Any, Any],
+    convert: Mapping[int, Any] | None = None,
+) -> str:
+    """Return hash_frame of the concatenation of ``pieces``, fed one piece at a time.
+
+    ``dtypes`` are those of the columns then the index levels; ``facts`` hold
+    the first pass's facts for every position that :func:`_needs_facts`.
+    ``convert`` names the object index levels to hash as ``pd.concat``
+    infers them (with their inferred dtype in ``dtypes``). As
+    Dask's ``compute()`` does, empty pieces are left out unless all are empty
+    (then the first one is the frame): their dtypes are often not the others'.
+    """
+    convert = convert or {}
+    layout: tuple[Any, ...] | None = None
+    streams: list[_ValuesStream] = []
+    n_rows = 0
+    for number, piece in enumerate(_non_empty(pieces)):
+        found = _piece_layout(piece)
+        if layout is None:
+            layout = found
+            names = [str(c) for c in piece.columns] + [
+                f"index level {i}" for i in range(piece.index.nlevels)
+            ]
+            # The pieces' own dtypes are what compute() returns, whatever the meta says.
+            found_dtypes = [
+                dtypes[position] if position in convert else values.dtype
+                for position, values in enumerate(_piece_values(piece))
+            ]
+            streams = [
+                _ValuesStream(dtype, name, _facts_for(facts, position, dtype, name))
+                for position, (dtype, name) in enumerate(zip(found_dtypes, names, strict=True))
+            ]
+        elif found != layout:
+            what = ("column labels", "column names", "dtypes", "index names", "index dtypes")
+            differs = next(w for w, x, y in zip(what, layout, found, strict=True) if x != y)
+            raise DataError(
+                f"hash_frame: non-empty piece {number} has other {differs} than the first "
+                f"({found[what.index(differs)]} vs {layout[what.index(differs)]})",
+                value=found[what.index(differs)],
+                expected=layout[what.index(differs)],
+            )
+        for position, (stream, values) in enumerate(
+            zip(streams, _piece_values(piece), strict=True)
+        ):
+            stream.feed(_inferred_index(values) if position in convert else values)
+        n_rows += len(piece)
+    if layout is None:
+        raise DataError("hash_frame: the data has no piece", value=0, expected="a partition")
+    columns, column_names, column_dtypes, index_names, index_dtypes = layout
+    index_dtypes = [
+        _dtype_name(dtypes[len(columns) + i]) if len(columns) + i in convert else name
+        for i, name in enumerate(index_dtypes)
+    ]
+    header = {
+        "format": _FRAME_FORMAT,
+        "shape": [n_rows, len(columns)],
+        "columns": columns,
+        "column_names": column_names,
+        "dtypes": column_dtypes,
+        "index_names": index_names,
+        "index_dtypes": index_dtypes,
+    }
+    return _prefixed(_sha256(_canonical_json(header), *(s.digest() for s in streams)))
+
+
+def _facts_for(facts: dict[Any, Any], position: int, dtype: Any, name: str) -> Any:
+    if _needs_facts(dtype) and position not in facts:
+        raise DataError(
+            f"hash_frame: {name} of the partitions has dtype {_dtype_name(dtype)}, unlike "
+            "the Dask frame's meta; fix the meta (e.g. astype) before hashing",
+            column=name,
+            value=_dtype_name(dtype),
+            expected="the dtype the Dask frame's meta gives",
+        )
+    return facts.get(position)
+
+
+def _non_empty(pieces: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    """Yield the non-empty pieces, or the first piece if all are empty."""
+    first: pd.DataFrame | None = None
+    any_rows = False
+    for piece in pieces:
+        if first is None:
+            first = piece
+        if len(piece):
+            any_rows = True
+            yield piece
+    if not any_rows and first is not None:
+        yield first
+
+
+def _hash_dask_frame(ddf: Any) -> str:
+    meta = ddf._meta  # the empty pandas frame every partition looks like
+    dtypes = [v.dtype for v in _piece_values(meta)]
+    n_columns = meta.shape[1]
+    positions = tuple(p for p, dtype in enumerate(dtypes) if _needs_facts(dtype))
+    inferred = tuple(
+        p for p in positions if p >= n_columns and getattr(dtypes[p], "kind", "") == "O"
+    )
+    facts: dict[Any, Any] = {}
+    if positions:
+        facts = map_reduce(
+            ddf,
+            functools.partial(_piece_facts, positions, inferred),
+            _merge_facts,
+            name="hash_frame",
+        )
+    convert: dict[int, Any] = {}
+    for p in inferred:
+        dtype = facts["infer", p].dtype_of_whole(f"index level {p - n_columns}")
+        if dtype is not None:
+            convert[p] = dtypes[p] = dtype
+            facts[p] = facts["infer", p].facts
+    logger.debug(
+        "hashing a Dask frame of %d partitions (%s pass over %d text/object columns first)",
+        ddf.npartitions,
+        "a" if positions else "no",
+        len(positions),
+    )
+    return _hash_pieces(dtypes, iter_pieces(ddf, name="hash_frame"), facts, convert)
 
 
 # ------------------------------------------------------------------------- objects
