@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from dask_support import dask_on
 from mlkit.drift import DriftDetector, ReferenceProfile
-from mlkit.drift._scale import ks_bounds, ks_count
+from mlkit.drift._common import sort_columns
+from mlkit.drift._scale import ks_bounds, ks_count, ks_gap_sums, wasserstein_bounds
 from mlkit.errors import ConfigurationError, DataError
 
 dd = pytest.importorskip("dask.dataframe")
@@ -116,12 +117,14 @@ def test_chunked_reference_and_current_equal_pandas(frames, parts):
 
 
 def test_raw_value_statistics_are_untestable_on_summaries(frames):
+    """Cramér-von Mises needs the raw values; Wasserstein is bounded from the summaries."""
     ref, cur = frames
     det = DriftDetector(tests=["ks", "wasserstein", "cvm"]).fit(ref)
     rows = key(det.test(chunks_of(cur, 500)).to_frame())
-    for test in ["wasserstein", "cvm"]:
-        assert "raw values" in rows.loc[("amount", test), "reason"]
-        assert not rows.loc[("amount", test), "exact"]
+    assert "raw values" in rows.loc[("amount", "cvm"), "reason"]
+    assert not rows.loc[("amount", "cvm"), "exact"]
+    assert not rows.loc[("amount", "wasserstein"), "reason"]
+    assert np.isfinite(rows.loc[("amount", "wasserstein"), "statistic"])
     assert rows.loc[("amount", "ks"), "exact"]
 
 
@@ -192,6 +195,171 @@ def test_ks_bound_holds_on_any_points(ref, cur, points):
     assert d_grid[0] <= d + 1e-12
     assert d <= d_upper[0] + 1e-12
     assert d_upper[0] <= d_grid[0] + w[0] + 1e-12
+
+
+def w_bounds(ref, cur, pieces=1):
+    """``(W_lo, W_hi)`` of one column from summaries of ``pieces`` parts of ``cur``, merged."""
+    ref, cur = np.asarray(ref, dtype=float), np.asarray(cur, dtype=float)
+    points = np.unique(ref[~np.isnan(ref)])
+    offsets = np.array([0, len(points)])
+    ref_below, ref_equal = ks_count(ref[:, None], points, offsets)
+    below = np.zeros(len(points) + 1, dtype=np.int64)
+    equal = np.zeros(len(points), dtype=np.int64)
+    gaps = np.zeros(len(points) + 1)
+    for part in np.array_split(cur, pieces):  # merge by addition
+        b, e = ks_count(part[:, None], points, offsets)
+        below, equal = below + b, equal + e
+        gaps = gaps + ks_gap_sums(sort_columns(part[:, None]), points, offsets)
+    lo, hi = wasserstein_bounds(ref_below, ref_equal, below, equal, gaps, points, offsets)
+    return lo[0], hi[0]
+
+
+def w_scipy(ref, cur):
+    ref, cur = np.asarray(ref, dtype=float), np.asarray(cur, dtype=float)
+    return scipy.stats.wasserstein_distance(ref[~np.isnan(ref)], cur[~np.isnan(cur)])
+
+
+wide_values = st.lists(
+    st.one_of(
+        st.integers(-5, 5).map(float),  # ties with the other sample
+        st.floats(-100, 100, allow_nan=False),
+        st.floats(-1e4, 1e4, allow_nan=False),  # often outside the reference's range
+        st.just(np.nan),
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(values, wide_values, st.integers(1, 4))
+def test_wasserstein_bounds_hold_and_are_exact_when_they_meet(ref, cur, pieces):
+    """W_lo <= scipy's W1 <= W_hi, merged or not; W_lo == W_hi means equal to scipy."""
+    lo, hi = w_bounds(ref, cur, pieces)
+    if np.isnan(ref).all() or np.isnan(cur).all():
+        assert np.isnan(lo)
+        assert np.isnan(hi)
+        return
+    w = w_scipy(ref, cur)
+    tol = 1e-9 * max(w, 1e-300) + 1e-12
+    assert 0.0 <= lo <= hi
+    assert lo <= w + tol
+    assert w <= hi + tol
+    if lo == hi:
+        assert lo == pytest.approx(w, rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("pieces", [1, 7])
+def test_wasserstein_bounds_on_tiny_and_constant_samples(pieces):
+    for ref, cur in [
+        ([1.0], [2.0]),
+        ([1.0], [1.0]),
+        ([1.0, 1.0], [0.0, 3.0, np.nan]),
+        ([0.0, 1.0], [0.5]),
+        ([0.0, 1.0], [-2.0, 5.0]),
+        ([0.0, 2.0, 4.0], [1.0, 3.0]),
+    ]:
+        lo, hi = w_bounds(ref, cur, pieces)
+        w = w_scipy(ref, cur)
+        assert lo <= w + 1e-12
+        assert w <= hi + 1e-12
+        if lo == hi:
+            assert lo == pytest.approx(w, rel=1e-9, abs=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("n", "m", "shift"), [(1000, 1000, 0.5), (2000, 300, 1.0), (300, 2000, 1.0)]
+)
+def test_wasserstein_is_mostly_exact_on_continuous_drifted_data(n, m, shift):
+    """No ties between the samples and the ECDFs apart: exact in most draws, then equal to scipy.
+
+    Exactness needs every crossing of the two ECDFs to fall on a reference
+    value. Under a clear shift the ECDFs rarely cross, so the bound closes;
+    with no drift they cross often inside cells and the bound stays open
+    (then narrow: see the next test).
+    """
+    rng = np.random.default_rng(n + m)
+    n_exact = 0
+    for _ in range(40):
+        ref, cur = rng.normal(size=n), rng.normal(shift, 1, size=m)
+        lo, hi = w_bounds(ref, cur, pieces=3)
+        w = w_scipy(ref, cur)
+        assert lo <= w * (1 + 1e-9)
+        assert w <= hi * (1 + 1e-9)
+        if lo == hi:
+            n_exact += 1
+            assert lo == pytest.approx(w, rel=1e-9)
+    assert n_exact > 20
+
+
+def test_wasserstein_bound_is_narrow_without_drift():
+    """With no drift the bound is seldom exact, but its width is a small share of W."""
+    rng = np.random.default_rng(5)
+    widths = []
+    for _ in range(20):
+        ref, cur = rng.normal(size=3000), rng.normal(size=2000)
+        lo, hi = w_bounds(ref, cur, pieces=4)
+        w = w_scipy(ref, cur)
+        assert lo <= w * (1 + 1e-9)
+        assert w <= hi * (1 + 1e-9)
+        widths.append((hi - lo) / w)
+    assert np.median(widths) < 0.1
+
+
+@pytest.mark.parametrize("decision", ["both", "effect", "any"])
+@pytest.mark.parametrize("dask", [False, True])
+def test_wasserstein_on_chunks_matches_pandas_when_exact(frames, decision, dask):
+    """Chunked and Dask Wasserstein rows equal pandas when exact, else bound it from below."""
+    ref, cur = frames
+    det = DriftDetector(tests=["ks", "wasserstein", "psi"], decision=decision).fit(ref)
+    want = key(det.test(cur).to_frame())
+    data = dd.from_pandas(cur, npartitions=5) if dask else chunks_of(cur, 450)
+    report = det.test(data)
+    got = key(report.to_frame())
+    rows = got.xs("wasserstein", level="test")
+    pandas_rows = want.xs("wasserstein", level="test")
+    assert rows["exact"].any()
+    for column, row in rows.iterrows():
+        exact_w = pandas_rows.loc[column, "statistic"]
+        if row["exact"]:
+            assert row["statistic"] == pytest.approx(exact_w, rel=1e-9)
+            assert row["drifted"] == pandas_rows.loc[column, "drifted"]
+            assert not row["note"]
+        else:
+            assert row["statistic"] <= exact_w * (1 + 1e-9)
+            lo, hi = (float(v) for v in row["note"].split("[")[1].split("]")[0].split(","))
+            assert lo <= exact_w * (1 + 1e-6)
+            assert exact_w <= hi * (1 + 1e-6)
+            assert "approximate" in row["note"]
+    exact_columns = [c for c, e in rows["exact"].items() if e]
+    if rows["exact"].all():
+        assert report.drifted_columns == det.test(cur).drifted_columns
+    for column in exact_columns:
+        assert got.loc[(column, "ks"), "drifted"] == want.loc[(column, "ks"), "drifted"]
+
+
+def test_wasserstein_verdict_on_chunks_matches_pandas_on_a_clear_shift():
+    """When Wasserstein's effect size decides (decision="both"), chunks agree with pandas."""
+    rng = np.random.default_rng(3)
+    ref = pd.DataFrame({"x": rng.normal(size=4000), "y": rng.normal(size=4000)})
+    cur = pd.DataFrame({"x": rng.normal(0.05, 1, size=3000), "y": rng.normal(0.6, 1, size=3000)})
+    det = DriftDetector(tests=["ks", "wasserstein"]).fit(ref)
+    want = det.test(cur)
+    got = det.test(chunks_of(cur, 700))
+    w = key(got.to_frame()).loc[("y", "wasserstein")]
+    assert w["exact"]
+    assert w["statistic"] == pytest.approx(
+        key(want.to_frame()).loc[("y", "wasserstein"), "statistic"], rel=1e-9
+    )
+    assert "y" in got.drifted_columns
+    assert got.drifted_columns == want.drifted_columns
+
+
+def test_wasserstein_stays_untestable_above_max_sorted(frames):
+    ref, cur = frames
+    det = DriftDetector(tests=["ks", "wasserstein"], max_sorted=500).fit(list(chunks_of(ref, 400)))
+    rows = key(det.test(chunks_of(cur, 500)).to_frame())
+    assert "raw values" in rows.loc[("amount", "wasserstein"), "reason"]
 
 
 @settings(max_examples=25, deadline=None)

@@ -46,6 +46,7 @@ from mlkit.drift._scale import (
     merge_reference,
     sample_points,
     summarise_reference,
+    wasserstein_bounds,
 )
 from mlkit.drift._twosample import KSGrid, TwoSampleStats, ecdf_statistics, integral_table
 from mlkit.errors import ConfigurationError, DataError, NotFittedError
@@ -546,9 +547,13 @@ class DriftDetector:
         never collecting the data: KS, PSI, Jensen-Shannon, Hellinger,
         chi-square, TVD and the missing-rate test then equal the pandas
         result when the reference is held sorted (see ``max_sorted``);
-        Wasserstein and Cramér-von Mises need the raw values and are
-        reported untestable. Each row's ``exact`` says which (see
-        :meth:`DriftReport.to_frame`).
+        the normalised Wasserstein distance is then bounded from sums kept
+        between consecutive reference values, and exact unless the two
+        ECDFs cross strictly between two of them (the statistic is the lower
+        bound, the interval in ``note``; see :class:`BatchProfile`).
+        Cramér-von Mises, and Wasserstein above ``max_sorted``, need the raw
+        values and are reported untestable. Each row's ``exact`` says which
+        (see :meth:`DriftReport.to_frame`).
 
         Returns
         -------
@@ -680,8 +685,11 @@ class DriftDetector:
         With ``exact_ks=True`` the profile also counts the batch at the
         reference's distinct values (``2 d + 1`` counters per numeric
         column), which makes its KS statistic exact when the reference is
-        held sorted. The default keeps the constant-size grid, whose KS is a
-        bounded approximation. Profiles merge only with the same setting.
+        held sorted, and then also keeps ``d + 1`` float gap sums per numeric
+        column, from which the Wasserstein distance is bounded (exact unless
+        the ECDFs cross between two reference values). The default keeps
+        the constant-size grid, whose KS is a bounded approximation.
+        Profiles merge only with the same setting.
         """
         self._check_fitted()
         spec = self._spec(exact_ks)
@@ -755,6 +763,7 @@ class DriftDetector:
         num_ks = None
         if batch.ks_below is not None and batch.ks_equal is not None:
             num_ks = (batch.ks_below, batch.ks_equal)
+        num_gaps = batch.ks_gaps if batch.spec.ks_exact and profile.held_sorted else None
         k_num = len(profile.numeric)
         enc = _Batch(
             n_groups=1,
@@ -773,6 +782,7 @@ class DriftDetector:
             cat_reason=[reasons.get(n, "") for n in profile.categorical],
             absent=absent,
             num_ks=num_ks,
+            num_gaps=num_gaps,
         )
         return self._report(self._evaluate(enc), extra, summarised=True)
 
@@ -977,6 +987,24 @@ class DriftDetector:
             assert batch.num_grid is not None
             d_grid = _ks_from_grid(self._ref_grid_counts[ref_idx], batch.num_grid)
             stats = TwoSampleStats(d_grid, d_grid, None, None)
+        w_bound: tuple[FloatArray, FloatArray] | None = None
+        if (
+            batch.num_sorted is None
+            and "wasserstein" in tests
+            and batch.num_ks is not None
+            and batch.num_gaps is not None
+        ):
+            spec = self._spec(True)
+            assert spec.ks_points is not None
+            assert spec.ks_offsets is not None
+            w_lo, w_hi = wasserstein_bounds(
+                *self._ref_ks_counts(),
+                *batch.num_ks,
+                batch.num_gaps,
+                spec.ks_points,
+                spec.ks_offsets,
+            )
+            w_bound = (w_lo[ref_idx], w_hi[ref_idx])
         binned = {"psi", "jensen_shannon", "hellinger"} & set(tests)
         if not binned:
             cur_bins = ref_bins = np.zeros((len(ref_idx), 0), dtype=np.int64)
@@ -1021,6 +1049,22 @@ class DriftDetector:
                     t = stats.cvm_u / (n * m * (n + m)) - (4 * n * m - 1) / (6 * (n + m))
                 p = cvm_pvalue(t, n_ref, n_cur, u=stats.cvm_u)
                 rows.add(block, test="cvm", statistic=t, p_value=p)
+            elif test == "wasserstein" and w_bound is not None:
+                std = profile.std[ref_idx]
+                w_lo = normalize_by_spread(w_bound[0], std)
+                w_hi = normalize_by_spread(w_bound[1], std)
+                w_exact = ~(w_hi > w_lo)  # NaN (untestable) rows count as exact
+                w_note = np.full(len(ref_idx), "", dtype=object)
+                for k in np.flatnonzero(~w_exact):
+                    w_note[k] = _W_BOUND_NOTE.format(lo=w_lo[k], hi=w_hi[k])
+                rows.add(
+                    block,
+                    test=test,
+                    statistic=w_lo,
+                    threshold=thresholds[test],
+                    note=w_note,
+                    exact=w_exact,
+                )
             elif test == "wasserstein" and (stats is None or stats.wasserstein is None):
                 nan = np.full(len(ref_idx), np.nan)
                 rows.add(
@@ -1144,6 +1188,12 @@ _KS_BOUND_NOTE = (
     "of the exact p-value), so drift is flagged only when every D in the interval "
     "rejects; the p-value at the upper end is {p_hi:.3g}"
 )
+_W_BOUND_NOTE = (
+    "approximate: Wasserstein from a merged profile; the exact normalised distance lies "
+    "in [{lo:.6g}, {hi:.6g}] (the two ECDFs cross between consecutive reference values). "
+    "statistic is the lower end, so drift is flagged only when every value in the "
+    "interval reaches the threshold"
+)
 _SAMPLED_BINS_NOTE = (
     "bin edges from a sample of a reference larger than max_sorted: the statistic is "
     "exact for these edges, which differ from the pandas quantile edges"
@@ -1174,6 +1224,7 @@ class _Batch:
     cat_reason: list[str]
     absent: tuple[str, ...]
     num_ks: tuple[IntArray, IntArray] | None = None
+    num_gaps: FloatArray | None = None
 
 
 def _ks_from_grid(ref_counts: IntArray, cur_counts: IntArray) -> FloatArray:

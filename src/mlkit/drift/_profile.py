@@ -21,7 +21,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import numpy as np
@@ -29,8 +29,8 @@ from numpy.typing import NDArray
 
 from mlkit._atomic import atomic_open
 from mlkit.drift._binned import bin_counts
-from mlkit.drift._common import SortedColumns
-from mlkit.drift._scale import ReferenceCounts, ks_count
+from mlkit.drift._common import SortedColumns, sort_columns
+from mlkit.drift._scale import ReferenceCounts, ks_count_sorted, ks_gap_sums
 from mlkit.errors import ConfigurationError, DataError
 
 __all__ = ["BatchProfile", "BinSpec", "ReferenceProfile"]
@@ -291,7 +291,8 @@ class BatchProfile:
     ``n_categorical x categories`` counters, plus, with ``exact_ks=True``,
     ``2 d + 1`` KS counters per numeric column (``d``: the reference's
     distinct values, or the sampled points of a reference above
-    ``max_sorted``).
+    ``max_sorted``) and, when the reference is held sorted, ``d + 1``
+    float gap sums (``ks_gaps``, see :func:`mlkit.drift._scale.ks_gap_sums`).
 
     From a profile, PSI, Jensen-Shannon, Hellinger, chi-square, TVD and the
     missing-rate test are exact: they only need counts on the reference bins.
@@ -303,8 +304,17 @@ class BatchProfile:
     sample in one cell (about ``1 / grid_size`` for the reference). The
     report's KS ``statistic`` is then ``D_grid`` and its p-value is computed
     from it, so it errs towards not flagging; the row's ``note`` says so and
-    its ``exact`` is False. Wasserstein and Cramér-von Mises need the raw
-    values and are reported untestable from profiles.
+    its ``exact`` is False.
+
+    Wasserstein (normalised like the pandas path) comes from the KS counts
+    and ``ks_gaps`` when the reference is held sorted: it is bounded,
+    ``W_lo <= W <= W_hi`` (see :func:`mlkit.drift._scale.wasserstein_bounds`),
+    and exact when no cell between consecutive reference values holds a
+    crossing of the two ECDFs. The ``statistic`` is ``W_lo``, so a bound
+    never raises a false alarm; a bounded row has ``exact`` False and its
+    interval in ``note``. Above ``max_sorted`` Wasserstein, and
+    Cramér-von Mises always, need the raw values and are reported
+    untestable from profiles.
     """
 
     spec: BinSpec
@@ -316,6 +326,7 @@ class BatchProfile:
     n_rows: int = 0
     ks_below: IntArray | None = None
     ks_equal: IntArray | None = None
+    ks_gaps: FloatArray | None = None
     columns_seen: tuple[Any, ...] = ()
     reasons: dict[str, str] = attrs.field(factory=dict)
 
@@ -325,12 +336,16 @@ class BatchProfile:
         k_num, k_cat = len(spec.numeric), len(spec.categorical)
         width = max((len(c) for c in spec.categories), default=0) + 1
         ks_below = ks_equal = None
+        ks_gaps = None
         if spec.ks_points is not None:
             ks_below = np.zeros(len(spec.ks_points) + k_num, dtype=np.int64)
             ks_equal = np.zeros(len(spec.ks_points), dtype=np.int64)
+            if spec.ks_exact:  # Wasserstein bounds need F_ref constant between the points
+                ks_gaps = np.zeros(len(spec.ks_points) + k_num, dtype=np.float64)
         return cls(
             ks_below=ks_below,
             ks_equal=ks_equal,
+            ks_gaps=ks_gaps,
             spec=spec,
             grid_counts=np.zeros((k_num, spec.grid.shape[1] - 1), dtype=np.int64),
             bin_counts=np.zeros((k_num, spec.edges.shape[1] - 1), dtype=np.int64),
@@ -362,7 +377,12 @@ class BatchProfile:
         if self.ks_below is not None and self.ks_equal is not None:
             assert spec.ks_points is not None
             assert spec.ks_offsets is not None
-            ks_count(values, spec.ks_points, spec.ks_offsets, into=(self.ks_below, self.ks_equal))
+            columns = sort_columns(values)
+            ks_count_sorted(
+                columns, spec.ks_points, spec.ks_offsets, into=(self.ks_below, self.ks_equal)
+            )
+            if self.ks_gaps is not None:
+                ks_gap_sums(columns, spec.ks_points, spec.ks_offsets, into=self.ks_gaps)
         encoder = CategoryEncoder(spec.categories)
         codes = encoder.codes(with_columns(frame, spec.categorical), spec.categorical)
         cat_counts, cat_missing = encoder.counts(codes)
@@ -393,6 +413,7 @@ class BatchProfile:
             n_rows=self.n_rows + other.n_rows,
             ks_below=_add(self.ks_below, other.ks_below),
             ks_equal=_add(self.ks_equal, other.ks_equal),
+            ks_gaps=_add(self.ks_gaps, other.ks_gaps),
             columns_seen=self.columns_seen
             + tuple(c for c in other.columns_seen if c not in set(self.columns_seen)),
             reasons={**other.reasons, **self.reasons},
@@ -405,7 +426,10 @@ class BatchProfile:
         )
 
 
-def _add(a: IntArray | None, b: IntArray | None) -> IntArray | None:
+_A = TypeVar("_A", IntArray, FloatArray)
+
+
+def _add(a: _A | None, b: _A | None) -> _A | None:
     if a is None or b is None:
         return None
     return a + b
