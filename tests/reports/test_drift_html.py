@@ -207,3 +207,21 @@ def test_non_string_labels_and_nullable_dtypes():
     report = DriftDetector().fit(ref).test(cur)
     html = drift_html(report, ref, cur).html
     assert html.count("<svg") == len(report.tested_columns) == 6
+
+
+def test_wrong_types_are_clear_errors():
+    import numpy as np
+    import pandas as pd
+
+    from mlkit.drift import DriftDetector
+    from mlkit.errors import ConfigurationError, DataError
+    from mlkit.reports import Section
+
+    ref = pd.DataFrame({"a": np.arange(50.0)})
+    report = DriftDetector().fit(ref).test(ref)
+    with pytest.raises(ConfigurationError, match="needs a DriftReport"):
+        drift_html("report", ref, ref)
+    with pytest.raises(DataError, match="current must be the pandas DataFrame"):
+        drift_html(report, ref, [1, 2])
+    with pytest.raises(ConfigurationError, match="Section table"):
+        Section("t", table=[1, 2])

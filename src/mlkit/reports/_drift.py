@@ -317,9 +317,10 @@ def drift_html(
     Raises
     ------
     ConfigurationError
-        If ``max_charts`` is negative.
+        If ``report`` is not a DriftReport or ``max_charts`` is negative.
     DataError
-        If a column the report tested is missing from ``reference`` or ``current``.
+        If ``reference`` or ``current`` is not a pandas DataFrame, or a column
+        the report tested is missing from one of them.
     MissingDependencyError
         If matplotlib or Jinja2 (the ``report`` extra) is not installed.
 
@@ -351,8 +352,26 @@ def drift_html(
             value=max_charts,
             expected="an integer >= 0, or None",
         )
-    columns = _columns(report, reference)
+    import pandas as pd
+
+    from mlkit.drift import DriftReport
     from mlkit.errors import DataError
+
+    if not isinstance(report, DriftReport):
+        raise ConfigurationError(
+            f"drift_html() needs a DriftReport, got a {type(report).__name__}",
+            value=type(report).__name__,
+            expected="the DriftReport of DriftDetector.test()",
+        )
+    for label, frame in (("reference", reference), ("current", current)):
+        if not isinstance(frame, pd.DataFrame):
+            raise DataError(
+                f"drift_html(): {label} must be the pandas DataFrame the report compared "
+                f"(charts need its values), got a {type(frame).__name__}",
+                value=type(frame).__name__,
+                expected="a pandas DataFrame",
+            )
+    columns = _columns(report, reference)
 
     known = {"reference": _labels(reference), "current": _labels(current)}
     for col in columns:

@@ -121,6 +121,17 @@ def _check_status(instance: Any, attribute: attrs.Attribute[Any], value: str) ->
         )
 
 
+def _check_table(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    import pandas as pd
+
+    if value is not None and not isinstance(value, pd.DataFrame):
+        raise ConfigurationError(
+            f"Section table must be a pandas DataFrame or None, got a {type(value).__name__}",
+            value=type(value).__name__,
+            expected="a pandas DataFrame or None",
+        )
+
+
 def _charts_tuple(value: Sequence[str] | str) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
@@ -161,7 +172,7 @@ class Section:
 
     title: str
     text: str = ""
-    table: pd.DataFrame | None = None
+    table: pd.DataFrame | None = attrs.field(default=None, validator=_check_table)
     charts: tuple[str, ...] = attrs.field(default=(), converter=_charts_tuple)
     status: Status = attrs.field(default="info", validator=_check_status)
 
